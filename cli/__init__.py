@@ -1,0 +1,1 @@
+"""The thin Typer CLI: parse, call the orchestrator, render."""

@@ -1,0 +1,176 @@
+"""Rendering of jobs for people (rich tables, progress bar) and for programs (JSON)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console()
+FULL_SPLIT = {"train": 60_000}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _duration(job: Any) -> float | None:
+    if job.started_at is None:
+        return None
+    end = job.ended_at or datetime.now(job.started_at.tzinfo)
+    return round((end - job.started_at).total_seconds(), 1)
+
+
+def total_steps(spec: dict[str, Any]) -> int:
+    n = spec.get("train_size") or FULL_SPLIT["train"]
+    return int(spec.get("epochs", 1)) * -(-int(n) // int(spec.get("batch_size", 1)))
+
+
+def job_dict(job: Any) -> dict[str, Any]:
+    result = job.result or {}
+    return {
+        "id": job.id, "kind": job.kind, "owner": job.owner, "state": job.state,
+        "phase": job.phase, "backend": job.backend, "model": job.spec.get("model"),
+        "dataset": job.spec.get("dataset"), "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at), "ended_at": _iso(job.ended_at),
+        "heartbeat_at": _iso(job.heartbeat_at), "duration_s": _duration(job),
+        "test_accuracy": result.get("test_accuracy"), "error": job.error,
+    }
+
+
+def status_dict(info: Any) -> dict[str, Any]:
+    job = info.job
+    latest = {name: {"value": m.value, "step": m.step, "epoch": m.epoch}
+              for name, m in sorted(info.latest.items())}
+    step = info.latest["loss"].step if "loss" in info.latest else 0
+    return {
+        **job_dict(job),
+        "spec": job.spec,
+        "result": job.result,
+        "progress": {"step": step, "total_steps": total_steps(job.spec)},
+        "metrics": latest,
+        "checkpoints": info.checkpoints,
+        "events": [
+            {"from": e.from_state, "to": e.to_state, "origin": e.origin,
+             "reason": (e.reason or "").splitlines()[-1] if e.reason else None, "at": _iso(e.at)}
+            for e in info.events
+        ],
+    }
+
+
+def jobs_table(jobs: list[Any]) -> None:
+    table = Table(title=None if jobs else "no jobs")
+    for column in ("id", "kind", "model", "dataset", "backend", "state", "created", "duration",
+                   "test acc"):
+        table.add_column(column)
+    for job in jobs:
+        row = job_dict(job)
+        acc = row["test_accuracy"]
+        table.add_row(
+            row["id"], row["kind"], row["model"] or "", row["dataset"] or "", row["backend"],
+            row["state"], f"{job.created_at:%Y-%m-%d %H:%M}",
+            f"{row['duration_s']}s" if row["duration_s"] is not None else "",
+            f"{acc:.2%}" if acc is not None else "",
+        )
+    console.print(table)
+
+
+def status_view(info: Any) -> None:
+    data = status_dict(info)
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    progress = data["progress"]
+    rows = [
+        ("job", f"{data['id']} ({data['kind']}, owner {data['owner']})"),
+        ("state", data["state"] + (f" — {data['phase']}" if data["phase"] else "")),
+        ("progress", f"step {progress['step']} / {progress['total_steps']}"),
+        ("created", data["created_at"]), ("started", data["started_at"] or "—"),
+        ("ended", data["ended_at"] or "—"), ("heartbeat", data["heartbeat_at"] or "—"),
+        ("duration", f"{data['duration_s']}s" if data["duration_s"] is not None else "—"),
+        ("checkpoints", str(data["checkpoints"])),
+    ]
+    if data["error"]:
+        rows.append(("error", data["error"]))
+    for key, value in rows:
+        table.add_row(key, value)
+    console.print(table)
+    spec = Table(title="spec", show_header=False)
+    for key, value in data["spec"].items():
+        spec.add_row(key, str(value))
+    console.print(spec)
+    if data["metrics"]:
+        metrics = Table(title="latest metrics")
+        for column in ("metric", "value", "epoch", "step"):
+            metrics.add_column(column)
+        for name, m in data["metrics"].items():
+            metrics.add_row(name, f"{m['value']:.6g}", str(m["epoch"]), str(m["step"]))
+        console.print(metrics)
+
+
+def follow_with_progress(settings: Any, launched: Any, follow: Any) -> Any:
+    """Drive an attached run's progress bar from the store's records."""
+    state: dict[str, Any] = {"total": None, "epoch": 1, "loss": None, "acc": None}
+    columns = (
+        TextColumn("[bold]{task.description}"), BarColumn(),
+        TextColumn("step {task.completed}/{task.total}"),
+        TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(f"job {launched.job_id}", total=None, info="starting")
+
+        def update(job: Any, events: list[Any], metrics: list[Any]) -> None:
+            if state["total"] is None:
+                state["total"] = total_steps(job.spec)
+                bar.update(task, total=state["total"])
+            for m in metrics:
+                state["epoch"] = m.epoch
+                if m.name == "loss":
+                    state["loss"] = m.value
+                    bar.update(task, completed=m.step)
+                elif m.name == "test_accuracy":
+                    state["acc"] = m.value
+            info = f"epoch {state['epoch']}/{job.spec.get('epochs')}"
+            if state["loss"] is not None:
+                info += f"  loss {state['loss']:.4f}"
+            if state["acc"] is not None:
+                info += f"  test acc {state['acc']:.2%}"
+            bar.update(task, info=f"{job.state.lower()}  {info}")
+
+        return follow(settings, launched, update)
+
+
+def final_line(job: Any) -> None:
+    result = job.result or {}
+    acc = result.get("test_accuracy")
+    tail = f", test accuracy {acc:.2%}" if acc is not None else ""
+    error = f": {job.error}" if job.error else ""
+    console.print(f"job {job.id} {job.state}{tail}{error}")
+
+
+def stream_logs(settings: Any, job_id: str, new_records: Any, follow: bool) -> None:
+    last_event = last_metric = 0
+    while True:
+        job, events, metrics = new_records(settings, job_id, last_event, last_metric)
+        records = sorted([(e.at, "event", e) for e in events] + [(m.at, "metric", m)
+                                                                 for m in metrics],
+                         key=lambda r: (r[0], r[1]))
+        for at, kind, rec in records:
+            stamp = f"{at:%Y-%m-%d %H:%M:%S}"
+            if kind == "event":
+                reason = (rec.reason or "").strip().splitlines()
+                print(f"{stamp} event  {rec.from_state or '-'} -> {rec.to_state} "
+                      f"[{rec.origin}] {reason[-1] if reason else ''}".rstrip())
+            else:
+                print(f"{stamp} metric epoch={rec.epoch} step={rec.step} {rec.name}={rec.value:.6g}")
+        last_event = events[-1].id if events else last_event
+        last_metric = metrics[-1].id if metrics else last_metric
+        from orchestrator.states import JobState
+
+        if not follow or (JobState(job.state).terminal and not events and not metrics):
+            return
+        time.sleep(0.5)

@@ -1,0 +1,22 @@
+"""The JobContext protocol: the only way training and inference loops talk to the outside."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class JobContext(Protocol):
+    def log_metrics(self, step: int, epoch: int, values: dict[str, float]) -> None:
+        """Record metric values observed at a step (buffered; flushed by the context)."""
+
+    def save_checkpoint(self, step: int, epoch: int, kind: str, payload: bytes) -> None:
+        """Persist a checkpoint; kind is 'step', 'epoch' or 'final'."""
+
+    def latest_checkpoint(self) -> bytes | None:
+        """The newest resumable checkpoint of this job, or None on a fresh start."""
+
+    def should_stop(self) -> bool:
+        """True once the job has been asked to stop (cancel); beats the heartbeat too."""
+
+    def set_phase(self, phase: str) -> None:
+        """A short human-readable description of what the job is doing now."""

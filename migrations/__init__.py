@@ -1,0 +1,3 @@
+"""Alembic environment and revisions of the qorch store; HEAD_REVISION is the newest one."""
+
+HEAD_REVISION = "0001_initial"

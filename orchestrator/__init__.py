@@ -1,0 +1,1 @@
+"""The qorch service layer: SQL store, job states, Ray driver and the job execution path."""

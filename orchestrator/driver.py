@@ -1,0 +1,74 @@
+"""The job driver: runs one job to a final state inside a Ray actor, reporting to the store."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from pathlib import Path
+
+from orchestrator import repository as repo
+from orchestrator.context import StoreContext
+from orchestrator.db import session_scope
+from orchestrator.errors import InvalidTransitionError
+from orchestrator.states import JobState
+from orchestrator.transitions import transition
+
+ORIGIN = "driver"
+
+
+def _claim(job_id: str, database_url: str) -> bool:
+    """QUEUED → RUNNING; False (after settling a pending cancel) if the job is no longer ours."""
+    with session_scope(database_url) as session:
+        try:
+            transition(session, job_id, JobState.RUNNING, origin=ORIGIN,
+                       reason=f"driver pid {os.getpid()}", expected=JobState.QUEUED)
+            return True
+        except InvalidTransitionError:
+            pass
+    with session_scope(database_url) as session:
+        if repo.current_state(session, job_id) is JobState.CANCELLING:
+            transition(session, job_id, JobState.CANCELLED, origin=ORIGIN,
+                       reason="cancelled before it started")
+    return False
+
+
+def _finish(
+    job_id: str, database_url: str, target: JobState, reason: str | None, error: str | None = None
+) -> JobState:
+    """Settle the job; a cancel that raced the end wins over success or failure."""
+    with session_scope(database_url) as session:
+        state = repo.current_state(session, job_id)
+        if state is JobState.CANCELLING:
+            target = JobState.CANCELLED
+        if state.terminal or state is JobState.INTERRUPTED:
+            return state
+        transition(session, job_id, target, origin=ORIGIN, reason=reason, error=error)
+        return target
+
+
+def run_job(job_id: str, database_url: str, home: str) -> str:
+    """Run a claimed job to completion; returns the final state's name."""
+    from jobs.errors import JobError
+    from jobs.runner import run_spec
+
+    if not _claim(job_id, database_url):
+        with session_scope(database_url) as session:
+            return repo.current_state(session, job_id).value
+    ctx = StoreContext(job_id, database_url, Path(home) / "checkpoints")
+    with session_scope(database_url) as session:
+        job = repo.get_job(session, job_id)
+        spec_data, kind = dict(job.spec), job.kind
+    try:
+        outcome = run_spec(kind, spec_data, ctx, cache_dir=Path(home) / "datasets")
+        ctx.flush()
+        if outcome.stopped:
+            return _finish(job_id, database_url, JobState.CANCELLED, "stopped on request").value
+        with session_scope(database_url) as session:
+            repo.set_result(session, job_id, outcome.result)
+        return _finish(job_id, database_url, JobState.SUCCEEDED, None).value
+    except Exception as err:  # the driver must settle the job whatever went wrong
+        ctx.flush()
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        message = first if isinstance(err, JobError) else f"{type(err).__name__}: {first}"
+        trace = traceback.format_exc()
+        return _finish(job_id, database_url, JobState.FAILED, trace, error=message).value

@@ -1,0 +1,27 @@
+"""Exception root of the orchestrator layer."""
+
+from __future__ import annotations
+
+
+class OrchestratorError(Exception):
+    """Base of every error the orchestrator raises on purpose."""
+
+
+class StoreError(OrchestratorError):
+    """The SQL store cannot be reached, opened or migrated."""
+
+
+class JobNotFoundError(OrchestratorError):
+    """No job has the given id."""
+
+
+class InvalidTransitionError(OrchestratorError):
+    """A state change that the transition table does not allow."""
+
+
+class SettingsError(OrchestratorError):
+    """A setting (environment variable or option) has a value that cannot be used."""
+
+
+class ClusterError(OrchestratorError):
+    """Ray could not be started or reached."""
