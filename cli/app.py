@@ -176,6 +176,6 @@ def main() -> None:
     except typer.Abort:
         print("qorch: aborted", file=sys.stderr)
         sys.exit(130)
-    except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
+    except Exception as err:
         sys.exit(report(err, _State.debug or "--debug" in sys.argv))
     sys.exit(code if isinstance(code, int) else 0)

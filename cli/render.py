@@ -166,7 +166,8 @@ def stream_logs(settings: Any, job_id: str, new_records: Any, follow: bool) -> N
                 print(f"{stamp} event  {rec.from_state or '-'} -> {rec.to_state} "
                       f"[{rec.origin}] {reason[-1] if reason else ''}".rstrip())
             else:
-                print(f"{stamp} metric epoch={rec.epoch} step={rec.step} {rec.name}={rec.value:.6g}")
+                print(f"{stamp} metric epoch={rec.epoch} step={rec.step} "
+                      f"{rec.name}={rec.value:.6g}")
         last_event = events[-1].id if events else last_event
         last_metric = metrics[-1].id if metrics else last_metric
         from orchestrator.states import JobState

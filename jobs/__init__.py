@@ -1,1 +1,1 @@
-"""What a job is, with no database: specs, datasets, models, and the training and inference loops."""
+"""What a job is, with no database: specs, datasets, models, training and inference loops."""

@@ -1,4 +1,4 @@
-"""MNIST and Fashion-MNIST from their original IDX files, verified by SHA-256, downloaded if absent."""
+"""MNIST and Fashion-MNIST from their original IDX files, SHA-256 verified, downloaded if absent."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def locate(info: DatasetInfo, filename: str, data_dir: Path | None, cache_dir: P
         return candidate
     cached = cache_dir / info.name / filename
     if cached.exists():
-        _verify(cached, expected, fix=f"delete it and qorch will download it again")
+        _verify(cached, expected, fix="delete it and qorch will download it again")
         return cached
     return _download(info, filename, cached)
 
@@ -145,9 +145,11 @@ def _download(info: DatasetInfo, filename: str, target: Path) -> Path:
     for base in (*mirrors, *info.urls):
         url = base.rstrip("/") + "/" + filename
         try:
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-                with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                    shutil.copyfileobj(response, tmp)
+            with (
+                tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp,
+                urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
+            ):
+                shutil.copyfileobj(response, tmp)
             actual = sha256_of(Path(tmp.name))
             if actual != info.sha256[filename]:
                 errors.append(f"{url}: SHA-256 mismatch")

@@ -25,7 +25,7 @@ class TrainOutcome:
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
-    """The data order of one epoch, a pure function of (seed, epoch): a cursor is enough to resume."""
+    """Data order of an epoch, a function of (seed, epoch) alone: a cursor suffices to resume."""
     generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     return torch.randperm(n, generator=generator)
 

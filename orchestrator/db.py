@@ -1,4 +1,4 @@
-"""Engine and sessions for the store: URL checks, SQLite pragmas, migrations applied on first use."""
+"""Engine and sessions of the store: URL checks, SQLite pragmas, migrations applied on first use."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from orchestrator.cluster import cluster_cpus, connect
 from orchestrator.errors import ClusterError
-from orchestrator.settings import Settings, load_settings
+from orchestrator.settings import Settings
 
 ACTOR_PREFIX = "qorch-job-"
 
@@ -18,7 +18,7 @@ ACTOR_PREFIX = "qorch-job-"
 def _runner_class() -> Any:
     import ray
 
-    @ray.remote(max_restarts=0, max_concurrency=1)
+    @ray.remote(max_restarts=0)
     class JobRunner:
         """One actor per job, so a cluster spreads jobs over its nodes."""
 
@@ -59,24 +59,9 @@ def spawn_background(settings: Settings, job_id: str) -> Path:
     log_path = log_dir / f"{job_id}.log"
     with log_path.open("ab") as log:
         subprocess.Popen(
-            [sys.executable, "-m", "orchestrator.launch", job_id],
+            [sys.executable, "-m", "orchestrator.background", job_id],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, env=dict(os.environ),
         )
     return log_path
 
-
-def _background_main(job_id: str) -> int:
-    import ray
-
-    from orchestrator.service import job_threads
-
-    settings = load_settings()
-    ref = start_on_ray(settings, job_id, job_threads(settings, job_id), None, detached=False)
-    final = ray.get(ref)
-    print(f"job {job_id} ended {final}", flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_background_main(sys.argv[1]))

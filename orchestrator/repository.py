@@ -147,7 +147,9 @@ def checkpoint_payload(row: Checkpoint) -> bytes:
         try:
             payload = Path(row.path or "").read_bytes()
         except OSError as err:
-            raise StoreError(f"checkpoint file {row.path!r} of job {row.job_id} is missing") from err
+            raise StoreError(
+                f"checkpoint file {row.path!r} of job {row.job_id} is missing"
+            ) from err
     if hashlib.sha256(payload).hexdigest() != row.sha256:
         raise StoreError(
             f"checkpoint {row.id} of job {row.job_id} is corrupted (SHA-256 mismatch)"

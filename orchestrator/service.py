@@ -90,7 +90,9 @@ def cancel(settings: Settings, job_id: str) -> JobState:
         job = repo.get_job(session, job_id)
         state = JobState(job.state)
         if state.terminal or state is JobState.CANCELLING:
-            raise InvalidTransitionError(f"job {job.id} is already {state.value}; nothing to cancel")
+            raise InvalidTransitionError(
+                f"job {job.id} is already {state.value}; nothing to cancel"
+            )
         if state is JobState.INTERRUPTED:
             raise InvalidTransitionError(
                 f"job {job.id} is INTERRUPTED (no driver runs it); it stays resumable with "

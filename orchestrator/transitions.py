@@ -34,7 +34,8 @@ def transition(
     source = JobState(job.state)
     if expected is not None and source is not expected:
         raise InvalidTransitionError(
-            f"job {job_id} is {source.value}, not {expected.value}; cannot move it to {target.value}"
+            f"job {job_id} is {source.value}, not {expected.value}; "
+            f"cannot move it to {target.value}"
         )
     if not is_allowed(source, target):
         raise InvalidTransitionError(

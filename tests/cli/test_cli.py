@@ -1,0 +1,168 @@
+"""The `qorch` command as a user runs it: real processes, real store, real embedded Ray."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+QORCH = [sys.executable, "-c", "from cli.app import main; main()"]
+
+
+def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 300
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*QORCH, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, *needles: str
+                          ) -> None:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qorch: error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def job_count() -> int:
+    return len(json.loads(run(["list", "--json"]).stdout))
+
+
+@pytest.mark.usefixtures("home")
+def test_attached_train_then_status_list_logs(mnist_dir: Path) -> None:
+    result = run(["submit", "train", "--train-size", "600", "--test-size", "200",
+                  "--data-dir", str(mnist_dir), "--threads", "1", "--seed", "5"])
+    assert result.returncode == 0, result.stderr
+    final = result.stdout.strip().splitlines()[-1]
+    assert "SUCCEEDED" in final and "test accuracy" in final
+    job_id = final.split()[1]
+
+    status = json.loads(run(["status", job_id, "--json"]).stdout)
+    assert status["state"] == "SUCCEEDED" and status["id"] == job_id
+    assert status["progress"] == {"step": 10, "total_steps": 10}
+    assert 0.0 < status["result"]["test_accuracy"] <= 1.0
+    assert status["metrics"]["test_accuracy"]["epoch"] == 1
+    assert status["spec"]["seed"] == 5 and status["checkpoints"] == 2
+
+    listed = json.loads(run(["list", "--json", "--state", "succeeded"]).stdout)
+    assert [j["id"] for j in listed] == [job_id]
+    assert json.loads(run(["list", "--json", "--state", "failed"]).stdout) == []
+
+    logs = run(["logs", job_id]).stdout
+    assert "QUEUED -> RUNNING" in logs and "metric epoch=1 step=10 loss=" in logs
+    human = run(["status", job_id]).stdout
+    assert "SUCCEEDED" in human and "test_accuracy" in human
+    assert_one_line_error(run(["cancel", job_id]), 1, "already SUCCEEDED")
+
+
+@pytest.mark.usefixtures("home")
+def test_detached_run_finishes_in_the_background(mnist_dir: Path) -> None:
+    result = run(["submit", "train", "--train-size", "300", "--test-size", "100",
+                  "--data-dir", str(mnist_dir), "--threads", "1", "--detach"])
+    assert result.returncode == 0, result.stderr
+    job_id = result.stdout.strip()
+    assert len(job_id) == 12
+    deadline = time.monotonic() + 180
+    while (state := json.loads(run(["status", job_id, "--json"]).stdout)["state"]) not in (
+            "SUCCEEDED", "FAILED", "CANCELLED"):
+        assert time.monotonic() < deadline, state
+        time.sleep(1)
+    assert state == "SUCCEEDED"
+    follow = run(["logs", job_id, "-f"], timeout=30)
+    assert "RUNNING -> SUCCEEDED" in follow.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--dataset", "cifar10"], ["unknown dataset 'cifar10'", "mnist, fashion-mnist"]),
+        (["--model", "resnet"], ["unknown model 'resnet'", "accepted: cnn"]),
+        (["--backend", "nope"], ["unknown backend 'nope'", "statevector"]),
+        (["--epochs", "0"], ["epochs must be greater than 0"]),
+        (["--batch-size", "-4"], ["batch size must be greater than 0"]),
+        (["--lr", "0"], ["learning rate must be greater than 0"]),
+        (["--train-size", "70000"], ["train size", "at most 60000"]),
+        (["--test-size", "0"], ["test size must be greater than 0"]),
+        (["--epochs", "many"], ["'--epochs'"]),
+        (["--wat"], ["No such option: --wat"]),
+    ],
+)
+@pytest.mark.usefixtures("home")
+def test_bad_submissions_are_refused_without_a_row(args: list[str], needles: list[str]) -> None:
+    assert_one_line_error(run(["submit", "train", *args]), 2, *needles)
+    assert job_count() == 0
+
+
+@pytest.mark.usefixtures("home")
+def test_missing_dataset_file_is_refused_without_a_row(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_one_line_error(run(["submit", "train", "--data-dir", str(empty)]), 1,
+                          "train-images-idx3-ubyte.gz of mnist is not in")
+    assert job_count() == 0
+
+
+@pytest.mark.usefixtures("home")
+def test_unknown_job_ids() -> None:
+    for command in (["status", "0123456789ab"], ["logs", "0123456789ab"],
+                    ["cancel", "0123456789ab"], ["resume", "0123456789ab"]):
+        assert_one_line_error(run(command), 1, "no job with id '0123456789ab'")
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("postgresql://postgres@127.0.0.1:1/test", "cannot open the database"),
+        ("nonsense", "malformed database URL 'nonsense'"),
+        ("oracle://x@y/z", "unsupported database 'oracle'"),
+    ],
+)
+@pytest.mark.usefixtures("home")
+def test_bad_database_urls(url: str, needle: str) -> None:
+    assert_one_line_error(run(["list"], env={"QORCH_DATABASE_URL": url}), 1, needle)
+
+
+def test_unwritable_home(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run(["list"], env={"QORCH_HOME": str(blocker / "home")})
+    assert_one_line_error(result, 1, "is not a writable folder", "set QORCH_HOME")
+
+
+@pytest.mark.usefixtures("home")
+def test_debug_shows_the_traceback() -> None:
+    result = run(["--debug", "status", "0123456789ab"])
+    assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+@pytest.mark.usefixtures("home")
+def test_list_and_status_import_no_heavy_packages() -> None:
+    script = (
+        "import sys\n"
+        "from cli.app import main\n"
+        "for argv in (['qorch', 'list', '--json'], ['qorch', 'status', 'x', '--json'],"
+        " ['qorch', 'list']):\n"
+        "    sys.argv = argv\n"
+        "    try:\n"
+        "        main()\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = sorted(m for m in ('torch', 'ray', 'qiskit', 'pennylane', 'braket')"
+        " if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.usefixtures("home")
+def test_db_upgrade_reports_the_revision() -> None:
+    result = run(["db", "upgrade"])
+    assert result.returncode == 0 and "0001_initial" in result.stdout

@@ -1,0 +1,106 @@
+"""Shared fixtures: real SQLite and PostgreSQL stores, the real datasets, one embedded Ray."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+REPO = Path(__file__).resolve().parent.parent
+DATASETS = Path(os.environ.get("QORCH_TEST_DATASETS", REPO.parent / "shared" / "datasets"))
+POSTGRES_URL = os.environ.get("QORCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_reason() -> str | None:
+    """Why PostgreSQL tests cannot run here, or None when they can."""
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as err:
+        if os.environ.get("CI"):
+            raise
+        return f"no PostgreSQL at {POSTGRES_URL}: {str(err).splitlines()[0]}"
+
+
+_PG_REASON: list[str | None] = []
+
+
+def _pg_reason() -> str | None:
+    if not _PG_REASON:
+        _PG_REASON.append(postgres_reason())
+    return _PG_REASON[0]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema of the `test` database, dropped afterwards."""
+    reason = _pg_reason()
+    if reason:
+        pytest.skip(reason)
+    schema = f"qorch_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    from orchestrator.db import dispose_engines
+
+    dispose_engines()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The store's tests run against both databases."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def mnist_dir() -> Path:
+    folder = DATASETS / "mnist"
+    if not (folder / "train-images-idx3-ubyte.gz").exists():
+        pytest.fail(f"the shared MNIST files are missing from {folder}")
+    return folder
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated QORCH_HOME with its default SQLite store."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("QORCH_HOME", str(path))
+    monkeypatch.delenv("QORCH_DATABASE_URL", raising=False)
+    monkeypatch.delenv("QORCH_DATA_DIR", raising=False)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def ray_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One embedded local Ray for the whole test session (starting one costs seconds)."""
+    from orchestrator.cluster import connect
+    from orchestrator.settings import Settings
+
+    ray_home = Path("/tmp") / f"qorch-test-{uuid.uuid4().hex[:6]}"
+    ray_home.mkdir()
+    settings = Settings(home=ray_home, database_url="sqlite://", ray_address=None, data_dir=None)
+    connect(settings, None)
+    yield
+    import ray
+
+    ray.shutdown()
+    shutil.rmtree(ray_home, ignore_errors=True)
