@@ -1,35 +1,24 @@
-"""`qorch` commands: submit, list, status, logs, cancel, resume, db upgrade."""
+"""`qorch` commands: submit, list, status, logs, cancel, resume, backends, db upgrade."""
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cli import render
+from cli.common import Detach, JobId, JsonFlag, RayAddress, after_launch, settings
 from cli.errors import report
+from cli.submit import submit_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Train and evaluate hybrid quantum-classical classifiers as jobs.")
-submit_app = typer.Typer(no_args_is_help=True, help="Submit a job.")
 db_app = typer.Typer(no_args_is_help=True, help="Manage the SQL store.")
 app.add_typer(submit_app, name="submit")
 app.add_typer(db_app, name="db")
 
-JobId = Annotated[str, typer.Argument(help="Job id (or a unique prefix of 4+ characters).")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print only JSON.")]
-RayAddress = Annotated[str | None, typer.Option(
-    "--ray-address", help="Ray cluster address; default RAY_ADDRESS, else embedded local Ray.")]
-Detach = Annotated[bool, typer.Option("--detach", help="Return the job id at once.")]
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    from orchestrator.settings import load_settings
-
-    return load_settings()
 
 
 @app.callback()
@@ -42,56 +31,6 @@ def main_options(
 
 class _State:
     debug = False
-
-
-@submit_app.command("train")
-def submit_train(
-    dataset: Annotated[str, typer.Option(help="mnist or fashion-mnist.")] = "mnist",
-    model: Annotated[str, typer.Option(help="Model: cnn.")] = "cnn",
-    epochs: Annotated[int, typer.Option(help="Passes over the training data.")] = 1,
-    batch_size: Annotated[int, typer.Option(help="Images per training step.")] = 64,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
-    train_size: Annotated[int | None, typer.Option(help="Use the first N training images.")] = None,
-    test_size: Annotated[int | None, typer.Option(help="Use the first N test images.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same metrics.")] = 0,
-    backend: Annotated[str, typer.Option(help="Where circuits run (see `qorch backends`).")] = (
-        "statevector"),
-    checkpoint_every: Annotated[int, typer.Option(
-        help="Also checkpoint every N steps (0: at each epoch only).")] = 0,
-    threads: Annotated[int | None, typer.Option(
-        help="CPU threads for the job (default: all of this machine's on embedded Ray).")] = None,
-    data_dir: Annotated[Path | None, typer.Option(
-        help="Folder with the IDX .gz files; default QORCH_DATA_DIR, else a download cache.")
-    ] = None,
-    ray_address: RayAddress = None,
-    detach: Detach = False,
-) -> None:
-    """Train a classifier as a job; attached runs show a progress bar."""
-    from jobs.spec import TrainSpec
-    from orchestrator.submit import submit
-
-    settings = _settings()
-    chosen_dir = data_dir or settings.data_dir
-    spec = TrainSpec(
-        dataset=dataset, model=model, epochs=epochs, batch_size=batch_size, lr=lr,
-        train_size=train_size, test_size=test_size, seed=seed, backend=backend,
-        checkpoint_every=checkpoint_every, threads=threads,
-        data_dir=str(chosen_dir.expanduser().resolve()) if chosen_dir else None,
-    )
-    launched = submit(settings, spec, address=ray_address, detach=detach)
-    _after_launch(settings, launched, detach)
-
-
-def _after_launch(settings, launched, detach: bool) -> None:  # type: ignore[no-untyped-def]
-    from orchestrator.submit import follow
-
-    if detach:
-        print(launched.job_id)
-        return
-    job = render.follow_with_progress(settings, launched, follow)
-    render.final_line(job)
-    if job.state != "SUCCEEDED":
-        raise typer.Exit(1)
 
 
 @app.command("list")
@@ -111,7 +50,7 @@ def list_jobs(
         raise typer.BadParameter(str(err), param_hint="--state") from None
     if limit < 1:
         raise typer.BadParameter(f"must be at least 1; got {limit}", param_hint="--limit")
-    jobs = list_(_settings(), states, limit)
+    jobs = list_(settings(), states, limit)
     if as_json:
         print(json.dumps([render.job_dict(j) for j in jobs], indent=2))
     else:
@@ -123,7 +62,7 @@ def status(job_id: JobId, as_json: JsonFlag = False) -> None:
     """Spec, state, phase, progress, latest metrics and timings of a job."""
     from orchestrator.service import status as status_
 
-    info = status_(_settings(), job_id)
+    info = status_(settings(), job_id)
     if as_json:
         print(json.dumps(render.status_dict(info), indent=2))
     else:
@@ -139,7 +78,7 @@ def logs(
     """Events and metrics of a job, oldest first."""
     from orchestrator.service import new_records
 
-    render.stream_logs(_settings(), job_id, new_records, follow)
+    render.stream_logs(settings(), job_id, new_records, follow)
 
 
 @app.command()
@@ -147,7 +86,7 @@ def cancel(job_id: JobId) -> None:
     """Stop a job: queued jobs end at once, running ones at their next step."""
     from orchestrator.service import cancel as cancel_
 
-    state = cancel_(_settings(), job_id)
+    state = cancel_(settings(), job_id)
     print(f"{job_id}: {state.value}")
 
 
@@ -156,8 +95,20 @@ def resume(job_id: JobId, ray_address: RayAddress = None, detach: Detach = False
     """Continue an INTERRUPTED job from its latest checkpoint."""
     from orchestrator.submit import resume as resume_
 
-    settings = _settings()
-    _after_launch(settings, resume_(settings, job_id, address=ray_address, detach=detach), detach)
+    current = settings()
+    after_launch(current, resume_(current, job_id, address=ray_address, detach=detach), detach)
+
+
+@app.command()
+def backends(as_json: JsonFlag = False) -> None:
+    """Backends you can name with --backend: kind, qubits, noise, credentials, retired devices."""
+    from backends.registry import describe_all
+
+    rows = describe_all()
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        render.backends_table(rows)
 
 
 @db_app.command("upgrade")
@@ -165,7 +116,7 @@ def db_upgrade() -> None:
     """Apply pending migrations to the store (also done on first use)."""
     from orchestrator.service import upgrade_database
 
-    print(upgrade_database(_settings()))
+    print(upgrade_database(settings()))
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,10 @@ def _duration(job: Any) -> float | None:
     return round((end - job.started_at).total_seconds(), 1)
 
 
-def total_steps(spec: dict[str, Any]) -> int:
+def total_steps(job: Any) -> int:
+    if job.summary and "total_steps" in job.summary:
+        return int(job.summary["total_steps"])
+    spec = job.spec
     n = spec.get("train_size") or FULL_SPLIT["train"]
     return int(spec.get("epochs", 1)) * -(-int(n) // int(spec.get("batch_size", 1)))
 
@@ -51,9 +55,18 @@ def status_dict(info: Any) -> dict[str, Any]:
         **job_dict(job),
         "spec": job.spec,
         "result": job.result,
-        "progress": {"step": step, "total_steps": total_steps(job.spec)},
+        "progress": {"step": step, "total_steps": total_steps(job)},
+        "summary": job.summary,
         "metrics": latest,
         "checkpoints": info.checkpoints,
+        "usage": info.usage,
+        "executions": [
+            {"step": x.step, "purpose": x.purpose, "batch": x.batch_index, "chunk": x.chunk,
+             "provider_job_id": x.provider_job_id, "status": x.status,
+             "circuits": x.n_circuits, "shots": x.shots, "submitted_at": _iso(x.submitted_at),
+             "finished_at": _iso(x.finished_at), "error": x.error}
+            for x in info.executions
+        ],
         "events": [
             {"from": e.from_state, "to": e.to_state, "origin": e.origin,
              "reason": (e.reason or "").splitlines()[-1] if e.reason else None, "at": _iso(e.at)}
@@ -94,6 +107,10 @@ def status_view(info: Any) -> None:
         ("duration", f"{data['duration_s']}s" if data["duration_s"] is not None else "—"),
         ("checkpoints", str(data["checkpoints"])),
     ]
+    usage = data["usage"]
+    if usage["provider_jobs"]:
+        rows.append(("provider use", f"{usage['provider_jobs']} provider jobs, "
+                                     f"{usage['circuits']:,} circuits, {usage['shots']:,} shots"))
     if data["error"]:
         rows.append(("error", data["error"]))
     for key, value in rows:
@@ -103,6 +120,21 @@ def status_view(info: Any) -> None:
     for key, value in data["spec"].items():
         spec.add_row(key, str(value))
     console.print(spec)
+    summary = data["summary"] or {}
+    if summary:
+        _summary_view(summary)
+    if data["result"] and "confusion_matrix" in data["result"]:
+        confusion_view(data["result"])
+    if data["executions"]:
+        recent = Table(title="latest provider submissions")
+        for column in ("step", "purpose", "batch", "chunk", "provider job", "status", "circuits",
+                       "shots"):
+            recent.add_column(column)
+        for x in data["executions"]:
+            recent.add_row(str(x["step"]), x["purpose"], str(x["batch"]), str(x["chunk"]),
+                           x["provider_job_id"] or "—", x["status"], str(x["circuits"]),
+                           str(x["shots"] or "exact"))
+        console.print(recent)
     if data["metrics"]:
         metrics = Table(title="latest metrics")
         for column in ("metric", "value", "epoch", "step"):
@@ -125,7 +157,7 @@ def follow_with_progress(settings: Any, launched: Any, follow: Any) -> Any:
 
         def update(job: Any, events: list[Any], metrics: list[Any]) -> None:
             if state["total"] is None:
-                state["total"] = total_steps(job.spec)
+                state["total"] = total_steps(job)
                 bar.update(task, total=state["total"])
             for m in metrics:
                 state["epoch"] = m.epoch
@@ -175,3 +207,56 @@ def stream_logs(settings: Any, job_id: str, new_records: Any, follow: bool) -> N
         if not follow or (JobState(job.state).terminal and not events and not metrics):
             return
         time.sleep(0.5)
+
+
+def _summary_view(summary: dict[str, Any]) -> None:
+    params = summary.get("parameters", {})
+    table = Table(title="model", show_header=False)
+    table.add_row("parameters", f"{params.get('classical', 0):,} classical, "
+                                f"{params.get('quantum', 0):,} quantum")
+    table.add_row("data", f"{summary.get('train_examples')} train / "
+                          f"{summary.get('test_examples')} test images")
+    circuit = summary.get("circuit")
+    if circuit:
+        gates = ", ".join(f"{k} {v}" for k, v in sorted(circuit["gates"].items()))
+        template = circuit["template"]
+        table.add_row("circuit", f"{template['n_qubits']} qubits, {template['n_layers']} layers, "
+                                 f"{template['encoding']}, {template['rotations']}, "
+                                 f"{template['entangler']}, "
+                                 f"observables {'+'.join(template['observables'])}")
+        table.add_row("shape", f"depth {circuit['depth']}; gates {gates}; "
+                               f"{circuit['outputs']} outputs; hash {circuit['hash']}")
+    device = summary.get("device")
+    if device:
+        for key, value in device.items():
+            table.add_row(f"device {key}", json_text(value))
+    console.print(table)
+    if circuit:
+        console.print(circuit["drawing"], markup=False, highlight=False, soft_wrap=True)
+
+
+def json_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def confusion_view(result: dict[str, Any]) -> None:
+    names = result["class_names"]
+    table = Table(title="confusion matrix (rows: true class, columns: predicted)")
+    table.add_column("true \\ pred")
+    for name in names:
+        table.add_column(str(name))
+    table.add_column("accuracy")
+    for name, row in zip(names, result["confusion_matrix"], strict=True):
+        acc = result["class_accuracy"][name]
+        table.add_row(str(name), *(str(v) for v in row), f"{acc:.1%}")
+    console.print(table)
+
+
+def backends_table(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="backends (--backend NAME)")
+    columns = list(rows[0]) if rows else ["name"]
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console.print(table)

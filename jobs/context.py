@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from backends.contract import CircuitBatch
 
 
 class JobContext(Protocol):
@@ -20,3 +25,7 @@ class JobContext(Protocol):
 
     def set_phase(self, phase: str) -> None:
         """A short human-readable description of what the job is doing now."""
+
+    def execute(self, batch: CircuitBatch, step: int, purpose: str, index: int) -> np.ndarray:
+        """Run a circuit batch on the job's backend; (step, purpose, index) names it stably,
+        so a resumed job re-attaches to a submission instead of paying for it twice."""

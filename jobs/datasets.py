@@ -182,13 +182,15 @@ def read_idx(path: Path, magic: int, count: int) -> np.ndarray:
 
 
 def load_split(
-    name: str, split: str, *, data_dir: Path | None, cache_dir: Path
+    name: str, split: str, *, data_dir: Path | None, cache_dir: Path, labels_only: bool = False
 ) -> Split:
     info = dataset_info(name)
     image_file, label_file = SPLIT_FILES[split]
     count = SPLIT_SIZES[split]
-    images = read_idx(locate(info, image_file, data_dir, cache_dir), 2051, count)
     labels = read_idx(locate(info, label_file, data_dir, cache_dir), 2049, count)
+    if labels_only:
+        return Split(images=np.empty((0, 28, 28), dtype=np.uint8), labels=labels.astype(np.int64))
+    images = read_idx(locate(info, image_file, data_dir, cache_dir), 2051, count)
     return Split(images=images, labels=labels.astype(np.int64))
 
 

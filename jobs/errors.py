@@ -13,3 +13,7 @@ class SpecError(JobError, ValueError):
 
 class DatasetError(JobError):
     """A dataset file is missing, truncated, corrupted or cannot be downloaded."""
+
+
+class JobStopped(JobError):
+    """The job was asked to stop while a step was in flight."""

@@ -1,11 +1,16 @@
-"""Model builders selected by name: the classical LeNet-5 baseline (quantum models join it)."""
+"""Model builders selected by name: the classical LeNet-5 baseline and the hybrid models."""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import torch
 from torch import nn
 
 from jobs.errors import SpecError
+from jobs.quantum_layer import QuantumLayer
+from jobs.remote import RemoteCircuit
 from jobs.spec import MODEL_NAMES, TrainSpec
 
 
@@ -28,7 +33,7 @@ class LeNetFeatures(nn.Module):
 
 
 class LeNet5(nn.Module):
-    """The classical baseline: LeNet-5 with a 10-way linear readout."""
+    """The classical baseline: LeNet-5 with a linear readout."""
 
     def __init__(self, n_classes: int = 10) -> None:
         super().__init__()
@@ -39,12 +44,92 @@ class LeNet5(nn.Module):
         return self.head(self.features(images))
 
 
-def build_model(spec: TrainSpec) -> nn.Module:
+def to_angles(features: torch.Tensor) -> torch.Tensor:
+    """Bounded rotation angles in (-π, π): keeps the encoding injective and gradients alive."""
+    return math.pi * torch.tanh(features)
+
+
+class HybridLeNet(nn.Module):
+    """LeNet-5 features → Linear(n_qubits) → quantum layer → Linear(n_classes)."""
+
+    def __init__(self, quantum: QuantumLayer, n_classes: int) -> None:
+        super().__init__()
+        self.features = LeNetFeatures()
+        self.to_qubits = nn.Linear(self.features.out_features, quantum.template.n_inputs)
+        self.quantum = quantum
+        self.head = nn.Linear(quantum.template.n_outputs, n_classes)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        angles = to_angles(self.to_qubits(self.features(images)))
+        return self.head(self.quantum(angles))
+
+
+def pooled_angles(images: torch.Tensor, n_features: int) -> torch.Tensor:
+    """Average-pool an image to `n_features` values and map them to angles in [0, π]."""
+    side = math.isqrt(n_features)
+    grid = (side, n_features // side) if side * (n_features // side) == n_features else (
+        n_features, 1)
+    pooled = nn.functional.adaptive_avg_pool2d(images, grid).flatten(1)
+    return math.pi * torch.sigmoid(pooled)
+
+
+class QNN(nn.Module):
+    """Pooled image → quantum layers (re-uploading encodings re-read it) → linear readout."""
+
+    def __init__(self, quantum: QuantumLayer, n_classes: int) -> None:
+        super().__init__()
+        self.quantum = quantum
+        self.head = nn.Linear(quantum.template.n_outputs, n_classes)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.quantum(pooled_angles(images, self.quantum.template.n_inputs)))
+
+
+class PureQNN(nn.Module):
+    """Only quantum layers: P(second class) = (1 − ⟨Z₀⟩) / 2, no classical parameters."""
+
+    def __init__(self, quantum: QuantumLayer) -> None:
+        super().__init__()
+        self.quantum = quantum
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        z0 = self.quantum(pooled_angles(images, self.quantum.template.n_inputs))[:, 0]
+        p1 = ((1 - z0) / 2).clamp(1e-6, 1 - 1e-6)
+        return torch.stack([torch.log1p(-p1), torch.log(p1)], dim=1)  # log-probabilities
+
+
+def build_model(spec: TrainSpec, remote: RemoteCircuit | None = None) -> nn.Module:
     if spec.model == "cnn":
-        return LeNet5()
-    raise SpecError(f"unknown model {spec.model!r}; accepted: {', '.join(MODEL_NAMES)}")
+        return LeNet5(spec.n_classes)
+    if spec.model not in MODEL_NAMES:
+        raise SpecError(f"unknown model {spec.model!r}; accepted: {', '.join(MODEL_NAMES)}")
+    quantum = QuantumLayer(spec.template(), init=spec.init, shots=spec.shots, remote=remote)
+    if spec.model == "hybrid-lenet":
+        return HybridLeNet(quantum, spec.n_classes)
+    if spec.model == "qnn":
+        return QNN(quantum, spec.n_classes)
+    if "z" not in spec.observables[:1]:
+        raise SpecError("pure-qnn reads ⟨Z⟩ of qubit 0: its observables must start with z")
+    return PureQNN(quantum)
 
 
 def parameter_counts(model: nn.Module) -> dict[str, int]:
+    quantum = sum(p.numel() for m in model.modules() if isinstance(m, QuantumLayer)
+                  for p in m.parameters())
     total = sum(p.numel() for p in model.parameters())
-    return {"classical": total, "quantum": 0}
+    return {"classical": total - quantum, "quantum": quantum}
+
+
+def summarize(spec: TrainSpec) -> dict[str, Any]:
+    """Parameter counts and the circuit's shape, for `qorch status`."""
+    torch.manual_seed(spec.seed)
+    summary: dict[str, Any] = {"parameters": parameter_counts(build_model(spec))}
+    if spec.model != "cnn":
+        template = spec.template()
+        summary["circuit"] = {
+            "template": template.to_dict(), "hash": template.hash, "depth": template.depth(),
+            "gates": template.gate_counts(), "inputs": template.n_inputs,
+            "weights": template.n_weights, "outputs": template.n_outputs,
+            "drawing": template.draw(),
+        }
+    return summary

@@ -5,8 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
+from backends.contract import CircuitBatch
+from jobs.errors import JobError
 from orchestrator import repository as repo
 from orchestrator.db import session_scope
+from orchestrator.execution import LedgeredExecutor
 from orchestrator.models import utcnow
 from orchestrator.states import JobState
 
@@ -26,6 +31,7 @@ class StoreContext:
         self._last_flush = time.monotonic()
         self._last_check = 0.0
         self._stop = False
+        self.executor: LedgeredExecutor | None = None
 
     def log_metrics(self, step: int, epoch: int, values: dict[str, float]) -> None:
         now = utcnow()
@@ -64,6 +70,11 @@ class StoreContext:
             state = repo.current_state(session, self.job_id)
         self._stop = state is not JobState.RUNNING
         return self._stop
+
+    def execute(self, batch: CircuitBatch, step: int, purpose: str, index: int) -> np.ndarray:
+        if self.executor is None:
+            raise JobError("this job has no circuit backend (exact statevector path)")
+        return self.executor.execute(batch, step, purpose, index)
 
     def set_phase(self, phase: str) -> None:
         with session_scope(self.database_url) as session:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import traceback
 from pathlib import Path
+from typing import Any
 
 from orchestrator import repository as repo
 from orchestrator.context import StoreContext
 from orchestrator.db import session_scope
 from orchestrator.errors import InvalidTransitionError
+from orchestrator.execution import LedgeredExecutor
 from orchestrator.states import JobState
 from orchestrator.transitions import transition
 
@@ -46,10 +48,35 @@ def _finish(
         return target
 
 
+def _executor(job_id: str, database_url: str, spec: Any, ctx: StoreContext) -> LedgeredExecutor:
+    """Resolve the backend, refuse what it cannot run, and note the device beside the job."""
+    from backends.registry import resolve
+
+    ctx.set_phase(f"preparing backend {spec.backend}")
+    backend = resolve(spec.backend, shots=spec.shots, noise=spec.noise)
+    template = spec.template()
+    backend.validate(template, spec.shots)
+    report = getattr(backend, "calibration_report", None)
+    if callable(report):
+        with session_scope(database_url) as session:
+            repo.add_to_summary(session, job_id, {"device": report(template)})
+    return LedgeredExecutor(job_id, database_url, backend, ctx.should_stop, ctx.set_phase)
+
+
+def _source_weights(database_url: str, spec: Any) -> bytes | None:
+    """An inference job's input: the final parameters of the job it evaluates."""
+    source = getattr(spec, "source_job", None)
+    if source is None:
+        return None
+    with session_scope(database_url) as session:
+        row = repo.latest_checkpoint(session, source, kinds=("final",))
+        return None if row is None else repo.checkpoint_payload(row)
+
+
 def run_job(job_id: str, database_url: str, home: str) -> str:
     """Run a claimed job to completion; returns the final state's name."""
     from jobs.errors import JobError
-    from jobs.runner import run_spec
+    from jobs.runner import parse_spec, run_spec
 
     if not _claim(job_id, database_url):
         with session_scope(database_url) as session:
@@ -59,7 +86,11 @@ def run_job(job_id: str, database_url: str, home: str) -> str:
         job = repo.get_job(session, job_id)
         spec_data, kind = dict(job.spec), job.kind
     try:
-        outcome = run_spec(kind, spec_data, ctx, cache_dir=Path(home) / "datasets")
+        spec = parse_spec(kind, spec_data)
+        if spec.uses_remote_backend:
+            ctx.executor = _executor(job_id, database_url, spec.model_spec(), ctx)
+        outcome = run_spec(spec, ctx, cache_dir=Path(home) / "datasets",
+                           source_weights=_source_weights(database_url, spec))
         ctx.flush()
         if outcome.stopped:
             return _finish(job_id, database_url, JobState.CANCELLED, "stopped on request").value

@@ -51,6 +51,7 @@ class Job(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class JobEvent(Base):
@@ -91,3 +92,31 @@ class Checkpoint(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Execution(Base):
+    """The ledger: one provider submission, recorded before it is sent."""
+
+    __tablename__ = "executions"
+    __table_args__ = (
+        Index("ix_executions_key", "job_id", "step", "purpose", "batch_index", "chunk"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(16))
+    batch_index: Mapped[int] = mapped_column(Integer)
+    chunk: Mapped[int] = mapped_column(Integer)
+    backend: Mapped[str] = mapped_column(String(128))
+    template_hash: Mapped[str] = mapped_column(String(64))
+    params_hash: Mapped[str] = mapped_column(String(64))
+    shots: Mapped[int | None] = mapped_column(Integer)
+    n_circuits: Mapped[int] = mapped_column(Integer)
+    provider_job_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[bytes | None] = mapped_column(LargeBinary)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -26,10 +26,16 @@ def new_job_id() -> str:
 
 
 def create_job(
-    session: Session, *, kind: str, owner: str, spec: dict[str, Any], backend: str
+    session: Session,
+    *,
+    kind: str,
+    owner: str,
+    spec: dict[str, Any],
+    backend: str,
+    summary: dict[str, Any] | None = None,
 ) -> Job:
     job = Job(
-        id=new_job_id(), kind=kind, owner=owner, spec=spec, backend=backend,
+        id=new_job_id(), kind=kind, owner=owner, spec=spec, backend=backend, summary=summary,
         state=JobState.QUEUED.value, created_at=utcnow(),
     )
     session.add(job)
@@ -196,3 +202,8 @@ def reap_stale(session: Session, timeout: timedelta) -> list[str]:
 def count_checkpoints(session: Session, job_id: str) -> int:
     query = select(func.count()).select_from(Checkpoint).where(Checkpoint.job_id == job_id)
     return int(session.scalar(query) or 0)
+
+
+def add_to_summary(session: Session, job_id: str, extra: dict[str, Any]) -> None:
+    job = get_job(session, job_id)
+    job.summary = {**(job.summary or {}), **extra}

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from orchestrator import ledger
 from orchestrator import repository as repo
 from orchestrator.db import get_engine, session_scope
 from orchestrator.errors import InvalidTransitionError
-from orchestrator.models import Checkpoint, Job, JobEvent, Metric
+from orchestrator.models import Checkpoint, Execution, Job, JobEvent, Metric
 from orchestrator.settings import Settings
 from orchestrator.states import JobState
 from orchestrator.transitions import transition
@@ -27,10 +28,12 @@ def _owner() -> str:
         return "unknown"
 
 
-def create_job(settings: Settings, kind: str, spec: dict[str, Any], backend: str) -> str:
+def create_job(settings: Settings, kind: str, spec: dict[str, Any], backend: str,
+               summary: dict[str, Any] | None = None) -> str:
     """Insert a QUEUED job row for an already validated spec; returns its id."""
     with session_scope(settings.database_url) as session:
-        return repo.create_job(session, kind=kind, owner=_owner(), spec=spec, backend=backend).id
+        return repo.create_job(session, kind=kind, owner=_owner(), spec=spec, backend=backend,
+                               summary=summary).id
 
 
 def job_threads(settings: Settings, job_id: str) -> int | None:
@@ -57,6 +60,8 @@ class JobStatus:
     checkpoints: int
     last_checkpoint: Checkpoint | None
     events: list[JobEvent]
+    usage: dict[str, int]
+    executions: list[Execution]
 
 
 def status(settings: Settings, job_id: str) -> JobStatus:
@@ -70,6 +75,8 @@ def status(settings: Settings, job_id: str) -> JobStatus:
             checkpoints=repo.count_checkpoints(session, job.id),
             last_checkpoint=last,
             events=repo.events(session, job.id),
+            usage=ledger.usage(session, job.id),
+            executions=ledger.recent(session, job.id),
         )
 
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from orchestrator import service
 from orchestrator.cluster import connect
-from orchestrator.db import get_engine, session_scope
+from orchestrator.db import session_scope
 from orchestrator.launch import spawn_background, start_on_ray
 from orchestrator.models import Job, JobEvent, Metric
+from orchestrator.planning import prepare
 from orchestrator.settings import Settings
 from orchestrator.states import JobState
 from orchestrator.transitions import transition
@@ -27,21 +28,12 @@ class Launched:
     log_path: Path | None = None
 
 
-def prepare(settings: Settings, spec: Any) -> None:
-    """Everything that can refuse a submission, before any row exists."""
-    from jobs.datasets import ensure_files
-
-    get_engine(settings.database_url)
-    data_dir = Path(spec.data_dir) if spec.data_dir else settings.data_dir
-    ensure_files(spec.dataset, data_dir=data_dir, cache_dir=settings.dataset_cache)
-
-
 def submit(settings: Settings, spec: Any, *, address: str | None, detach: bool) -> Launched:
-    prepare(settings, spec)
+    summary = prepare(settings, spec)
     embedded_detach = detach and not (address or settings.ray_address)
     if not embedded_detach:
         connect(settings, address, cpus=spec.threads)
-    job_id = service.create_job(settings, spec.kind, spec.to_dict(), spec.backend)
+    job_id = service.create_job(settings, spec.kind, spec.to_dict(), spec.backend, summary)
     return launch(settings, job_id, threads=spec.threads, address=address, detach=detach)
 
 

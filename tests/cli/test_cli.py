@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from migrations import HEAD_REVISION
+
 QORCH = [sys.executable, "-c", "from cli.app import main; main()"]
 
 
@@ -82,7 +84,7 @@ def test_detached_run_finishes_in_the_background(mnist_dir: Path) -> None:
     ("args", "needles"),
     [
         (["--dataset", "cifar10"], ["unknown dataset 'cifar10'", "mnist, fashion-mnist"]),
-        (["--model", "resnet"], ["unknown model 'resnet'", "accepted: cnn"]),
+        (["--model", "resnet"], ["unknown model 'resnet'", "hybrid-lenet, qnn, pure-qnn, cnn"]),
         (["--backend", "nope"], ["unknown backend 'nope'", "statevector"]),
         (["--epochs", "0"], ["epochs must be greater than 0"]),
         (["--batch-size", "-4"], ["batch size must be greater than 0"]),
@@ -165,4 +167,4 @@ def test_list_and_status_import_no_heavy_packages() -> None:
 @pytest.mark.usefixtures("home")
 def test_db_upgrade_reports_the_revision() -> None:
     result = run(["db", "upgrade"])
-    assert result.returncode == 0 and "0001_initial" in result.stdout
+    assert result.returncode == 0 and HEAD_REVISION in result.stdout

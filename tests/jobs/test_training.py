@@ -49,20 +49,20 @@ def _series(ctx: MemoryContext, name: str) -> list[float]:
 
 
 def test_same_seed_same_metrics_other_seed_differs(small_mnist: TensorData) -> None:
-    spec = TrainSpec(epochs=1, batch_size=64, seed=3, train_size=640, test_size=200)
+    spec = TrainSpec(model="cnn", epochs=1, batch_size=64, seed=3, train_size=640, test_size=200)
     runs = [MemoryContext() for _ in range(2)]
     for ctx in runs:
         train(spec, small_mnist, ctx)
     assert _series(runs[0], "loss") == _series(runs[1], "loss")
     other = MemoryContext()
-    train(TrainSpec(epochs=1, batch_size=64, seed=4, train_size=640, test_size=200),
+    train(TrainSpec(model="cnn", epochs=1, batch_size=64, seed=4, train_size=640, test_size=200),
           small_mnist, other)
     assert _series(other, "loss") != _series(runs[0], "loss")
 
 
 @pytest.mark.parametrize("stop_after", [3, 10, 14])  # mid-epoch, exactly at an epoch end, later
 def test_interrupted_run_resumes_exactly(small_mnist: TensorData, stop_after: int) -> None:
-    spec = TrainSpec(epochs=2, batch_size=64, seed=1, train_size=640, test_size=200,
+    spec = TrainSpec(model="cnn", epochs=2, batch_size=64, seed=1, train_size=640, test_size=200,
                      checkpoint_every=1)
     reference = MemoryContext()
     expected = train(spec, small_mnist, reference)
@@ -81,7 +81,7 @@ def test_interrupted_run_resumes_exactly(small_mnist: TensorData, stop_after: in
 
 def test_checkpoints_each_epoch_and_final(small_mnist: TensorData) -> None:
     ctx = MemoryContext()
-    outcome = train(TrainSpec(epochs=2, train_size=640, test_size=200), small_mnist, ctx)
+    outcome = train(TrainSpec(model="cnn", epochs=2, train_size=640, test_size=200), small_mnist, ctx)
     assert [(c[0], c[2]) for c in ctx.checkpoints] == [(10, "epoch"), (20, "epoch"), (20, "final")]
     assert outcome.result["steps"] == 20 and outcome.result["epochs"] == 2
     assert outcome.result["parameters"]["classical"] > 60_000
