@@ -12,7 +12,7 @@ USAGE, RUNTIME = 2, 1
 
 def exit_code_for(err: BaseException) -> int | None:
     """Exit code of an expected error, or None for a bug (which keeps its traceback)."""
-    from backends.errors import BackendError, TemplateError
+    from backends.errors import BackendError, CapabilityError, NoiseSpecError, TemplateError
     from jobs.errors import DatasetError, JobError, SpecError
     from orchestrator.errors import OrchestratorError
 
@@ -21,6 +21,8 @@ def exit_code_for(err: BaseException) -> int | None:
     table: list[tuple[type[BaseException], int]] = [
         (SpecError, USAGE),
         (TemplateError, USAGE),
+        (NoiseSpecError, USAGE),
+        (CapabilityError, USAGE),
         (DatasetError, RUNTIME),
         (JobError, RUNTIME),
         (BackendError, RUNTIME),

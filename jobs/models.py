@@ -45,8 +45,9 @@ class LeNet5(nn.Module):
 
 
 def to_angles(features: torch.Tensor) -> torch.Tensor:
-    """Bounded rotation angles in (-π, π): keeps the encoding injective and gradients alive."""
-    return math.pi * torch.tanh(features)
+    """Angles in (0, π), centred on π/2: there d⟨Z⟩/dθ = −sin θ is largest, whereas angles
+    near 0 (what a fresh Linear outputs) would start training with vanishing gradients."""
+    return (math.pi / 2) * (1 + torch.tanh(features))
 
 
 class HybridLeNet(nn.Module):

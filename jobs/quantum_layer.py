@@ -46,7 +46,10 @@ class QuantumLayer(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.remote is not None:
-            return ShotEvaluation.apply(inputs, self.weights, self.template, self.remote)
+            with_gradient = torch.is_grad_enabled() and (
+                inputs.requires_grad or self.weights.requires_grad)
+            return ShotEvaluation.apply(inputs, self.weights, self.template, self.remote,
+                                        with_gradient)
         if self.shots:
             return sample_expectations(self.template, inputs, self.weights, self.shots)
         return simulate(self.template, inputs, self.weights)

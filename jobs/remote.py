@@ -63,11 +63,16 @@ class RemoteCircuit:
 
 
 class ShotEvaluation(torch.autograd.Function):
-    """Values from the backend; backward = vector-Jacobian product with the shifted rows."""
+    """Values from the backend; backward = vector-Jacobian product with the shifted rows.
+
+    `with_gradient` is decided by the caller from the grad mode: inside `forward` autograd has
+    already switched it off, and under `torch.no_grad()` no shifted rows must be paid for.
+    """
 
     @staticmethod
     def forward(ctx: Any, inputs: torch.Tensor, weights: torch.Tensor,
-                template: CircuitTemplate, remote: RemoteCircuit) -> torch.Tensor:
+                template: CircuitTemplate, remote: RemoteCircuit,
+                with_gradient: bool) -> torch.Tensor:
         batch = inputs.shape[0]
         params = np.concatenate(
             [inputs.detach().double().cpu().numpy(),
@@ -75,7 +80,7 @@ class ShotEvaluation(torch.autograd.Function):
             axis=1,
         )
         ctx.n_inputs = inputs.shape[1]
-        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+        if with_gradient:
             values, jacobian = remote.values_and_jacobian(template, params)
             ctx.save_for_backward(torch.from_numpy(jacobian))
         else:
@@ -88,4 +93,4 @@ class ShotEvaluation(torch.autograd.Function):
         grad = torch.einsum("bo,bop->bp", grad_output.double(), jacobian)
         grad_inputs = grad[:, : ctx.n_inputs].to(grad_output.dtype)
         grad_weights = grad[:, ctx.n_inputs :].sum(dim=0).to(grad_output.dtype)
-        return grad_inputs, grad_weights, None, None
+        return grad_inputs, grad_weights, None, None, None

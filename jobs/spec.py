@@ -8,6 +8,8 @@ from typing import Any
 
 from backends.circuit import CircuitTemplate
 from backends.errors import TemplateError
+from backends.registry import ACCEPTED as BACKEND_FORMS
+from backends.registry import is_backend_name
 from jobs.datasets import DATASETS, SPLIT_SIZES
 from jobs.errors import SpecError
 
@@ -16,9 +18,9 @@ QUANTUM_MODELS = ("hybrid-lenet", "qnn", "pure-qnn")
 MAX_SHOTS = 10_000_000
 WEIGHT_INITS = ("small", "uniform", "zeros")
 GRADIENTS = ("parameter-shift", "spsa")
+SCHEDULES = ("cosine", "constant")
 EXACT_BACKEND = "statevector"
 DEFAULT_SHOTS = 1024
-BACKEND_NAMES = ("statevector",)
 MAX_EPOCHS = 1000
 MAX_BATCH = 65_536
 
@@ -62,11 +64,13 @@ class TrainSpec:
     noise: str | None = None
     gradient: str = "parameter-shift"
     spsa_samples: int = 1
+    schedule: str = "cosine"
 
     def __post_init__(self) -> None:
         _choice("dataset", self.dataset, tuple(DATASETS))
         _choice("model", self.model, MODEL_NAMES)
-        _choice("backend", self.backend, BACKEND_NAMES)
+        if not is_backend_name(self.backend):
+            raise SpecError(f"unknown backend {self.backend!r}; accepted: {BACKEND_FORMS}")
         _positive("epochs", self.epochs, MAX_EPOCHS)
         _positive("batch size", self.batch_size, MAX_BATCH)
         _positive("learning rate", self.lr, 10.0)
@@ -86,6 +90,7 @@ class TrainSpec:
         elif self.uses_remote_backend:
             object.__setattr__(self, "shots", DEFAULT_SHOTS)
         _choice("gradient", self.gradient, GRADIENTS)
+        _choice("learning-rate schedule", self.schedule, SCHEDULES)
         _positive("SPSA samples", self.spsa_samples, 1000)
         if self.model == "cnn" and self.backend != EXACT_BACKEND:
             raise SpecError(f"model cnn runs no circuits; backend {self.backend!r} would not be "

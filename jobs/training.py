@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -69,8 +70,17 @@ class Trainer:
             self.remote.at(self.state.step, "eval")
         return evaluate(self.model, self.data.test_x, self.data.test_y, self.eval_batch)
 
+    def learning_rate(self, step: int) -> float:
+        """Cosine decay to zero over the run: a function of the step alone, so resumes are exact."""
+        if self.spec.schedule == "constant":
+            return self.spec.lr
+        total = self.spec.epochs * -(-len(self.data.train_y) // self.spec.batch_size)
+        return self.spec.lr * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+
     def step(self, index: torch.Tensor) -> None:
         state, started = self.state, time.perf_counter()
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate(state.step)
         if self.remote is not None:
             self.remote.at(state.step + 1, "train")
         images, labels = self.data.train_x[index], self.data.train_y[index]

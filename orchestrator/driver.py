@@ -53,7 +53,7 @@ def _executor(job_id: str, database_url: str, spec: Any, ctx: StoreContext) -> L
     from backends.registry import resolve
 
     ctx.set_phase(f"preparing backend {spec.backend}")
-    backend = resolve(spec.backend, shots=spec.shots, noise=spec.noise)
+    backend = resolve(spec.backend, shots=spec.shots, noise=spec.noise, seed=spec.seed)
     template = spec.template()
     backend.validate(template, spec.shots)
     report = getattr(backend, "calibration_report", None)

@@ -33,7 +33,7 @@ def checked_backend(spec: Any) -> Any:
         return None
     from backends.registry import resolve
 
-    backend = resolve(model.backend, shots=model.shots, noise=model.noise)
+    backend = resolve(model.backend, shots=model.shots, noise=model.noise, seed=model.seed)
     backend.validate(model.template(), model.shots)
     return backend
 
@@ -75,8 +75,8 @@ def plan(settings: Settings, spec: Any) -> dict[str, Any]:
     report: dict[str, Any] = {"kind": spec.kind, "backend": model.backend, "model": model.model,
                               "train_examples": n_train, "test_examples": n_test}
     if backend is None:
-        report.update(exact=True, provider_jobs=0, shots=0, estimated_cost_usd=0.0,
-                      note="exact in-process simulation: no provider jobs")
+        report.update(exact=True, provider_jobs=0, shots=0,
+                      estimated_cost={"usd": 0.0, "kind": "exact in-process simulation"})
         return report
     template = model.template()
     per_sample = rows_per_sample(template, model.gradient, model.spsa_samples)
@@ -98,8 +98,8 @@ def plan(settings: Settings, spec: Any) -> dict[str, Any]:
     report.update(shots_per_circuit=model.shots, circuits=circuits, provider_jobs=provider_jobs,
                   shots=circuits * model.shots, max_circuits_per_job=limit)
     price = getattr(backend, "estimate_cost", None)
-    report["estimated_cost_usd"] = (price(provider_jobs, circuits * model.shots)
-                                    if callable(price) else None)
+    report["estimated_cost"] = (price(circuits, model.shots) if callable(price)
+                                else {"usd": 0.0, "kind": "local simulator: no charge"})
     return report
 
 

@@ -93,6 +93,14 @@ def test_detached_run_finishes_in_the_background(mnist_dir: Path) -> None:
         (["--test-size", "0"], ["test size must be greater than 0"]),
         (["--epochs", "many"], ["'--epochs'"]),
         (["--wat"], ["No such option: --wat"]),
+        (["--qubits", "0"], ["qubits must be an integer in 1..20, got 0"]),
+        (["--layers", "60"], ["layers must be an integer in 1..50, got 60"]),
+        (["--model", "pure-qnn"], ["give two classes, e.g. --classes 0,1"]),
+        (["--model", "pure-qnn", "--classes", "0,x"], ["expected comma-separated labels"]),
+        (["--model", "pure-qnn", "--classes", "0,1,2"], ["exactly two classes"]),
+        (["--observables", "y"], ["observables must be"]),
+        (["--shots", "0"], ["shots must be greater than 0"]),
+        (["--gradient", "adjoint"], ["unknown gradient 'adjoint'", "parameter-shift, spsa"]),
     ],
 )
 @pytest.mark.usefixtures("home")

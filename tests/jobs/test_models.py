@@ -1,0 +1,89 @@
+"""Each model: forward shape, a short real training run, and bad quantum options refused."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from jobs.data import load_tensors
+from jobs.errors import SpecError
+from jobs.models import build_model, parameter_counts, summarize
+from jobs.spec import TrainSpec
+from jobs.training import train
+from tests.conftest import DATASETS as SHARED
+from tests.jobs.test_training import MemoryContext
+
+MODELS = [
+    {"model": "hybrid-lenet"},
+    {"model": "hybrid-lenet", "qubits": 6, "layers": 3, "encoding": "reupload-rx",
+     "rotations": "rot", "entangler": "cz-ring", "observables": ("probs",)},
+    {"model": "qnn", "qubits": 4, "layers": 4, "encoding": "reupload-ry"},
+    {"model": "pure-qnn", "classes": (0, 1), "encoding": "reupload-ry", "observables": ("z",)},
+    {"model": "cnn"},
+]
+
+
+@pytest.mark.parametrize("options", MODELS, ids=lambda o: o["model"] + str(len(o)))
+def test_forward_shape_and_parameter_split(options: dict) -> None:
+    spec = TrainSpec(**options)
+    model = build_model(spec)
+    logits = model(torch.randn(5, 1, 28, 28))
+    assert logits.shape == (5, spec.n_classes)
+    counts = parameter_counts(model)
+    if spec.model == "cnn":
+        assert counts["quantum"] == 0
+    else:
+        assert counts["quantum"] == spec.template().n_weights
+    if spec.model == "pure-qnn":
+        assert counts["classical"] == 0
+        assert torch.allclose(logits.exp().sum(dim=1), torch.ones(5), atol=1e-5)
+
+
+def test_summary_describes_the_circuit() -> None:
+    summary = summarize(TrainSpec(model="hybrid-lenet", qubits=3, layers=2))
+    circuit = summary["circuit"]
+    assert circuit["depth"] > 0 and circuit["gates"]["cnot"] == 6
+    assert circuit["drawing"].count("\n") == 2 and summary["parameters"]["quantum"] == 12
+
+
+@pytest.mark.parametrize(
+    ("options", "accuracy"),
+    [
+        ({"model": "hybrid-lenet", "lr": 3e-3, "epochs": 2}, 0.7),
+        ({"model": "qnn", "qubits": 4, "layers": 3, "encoding": "reupload-ry", "lr": 0.02,
+          "epochs": 2}, 0.45),
+        ({"model": "pure-qnn", "classes": (0, 1), "encoding": "reupload-ry",
+          "observables": ("z",), "lr": 0.05, "epochs": 1}, 0.95),
+    ],
+    ids=["hybrid-lenet", "qnn", "pure-qnn"],
+)
+def test_short_training_learns(options: dict, accuracy: float) -> None:
+    spec = TrainSpec(train_size=640, test_size=300, batch_size=32, **options)
+    data = load_tensors("mnist", train_size=640, test_size=300, data_dir=SHARED / "mnist",
+                        cache_dir=SHARED, classes=spec.classes)
+    outcome = train(spec, data, MemoryContext())
+    chance = 1 / spec.n_classes
+    assert outcome.result["test_accuracy"] > max(accuracy, chance + 0.2)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"qubits": 0}, "qubits must be an integer in 1..20"),
+        ({"qubits": 21}, "qubits must be an integer in 1..20"),
+        ({"layers": 0}, "layers must be an integer in 1..50"),
+        ({"layers": 51}, "layers must be an integer in 1..50"),
+        ({"model": "pure-qnn"}, "give two classes"),
+        ({"model": "pure-qnn", "classes": (0, 1, 2)}, "exactly two classes"),
+        ({"classes": (3, 3)}, "two distinct labels"),
+        ({"classes": (1, 12)}, "labels 0..9"),
+        ({"encoding": "amplitude"}, "encoding must be one of angle-ry"),
+        ({"observables": ("x",)}, "observables must be"),
+        ({"init": "he"}, "unknown weight init 'he'"),
+        ({"shots": 0}, "shots must be greater than 0"),
+        ({"model": "cnn", "backend": "aer"}, "model cnn runs no circuits"),
+    ],
+)
+def test_bad_quantum_options(options: dict, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        TrainSpec(**options)
