@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from backends.circuit import CircuitTemplate
 from backends import statevector_kernels as kernels
+from backends.circuit import CircuitTemplate
 from backends.errors import ParameterError
-from backends.statevector_kernels import (
-    Plan,
-    apply_layers,
-    gather_columns,
-    gather_product,
-    plan,
-    product_state,
-)
+from backends.statevector_plan import Plan, plan
 
 
 def _prepare(
@@ -60,20 +53,22 @@ def _state_before_last_entangler(
     cs_x = torch.cos(torch.add(p.shift, x.unsqueeze(-1), alpha=0.5))  # [R, n, 2]: cos, sin of x/2
     cs_w = torch.cos(torch.add(p.shift, w.reshape(*lead, layers, n, k, 1), alpha=0.5))
     # Every gate of a qubit in a layer is linear in the tensor product of its angles' (cos, sin).
-    prod_w = cs_w.squeeze(-2) if k == 1 else gather_product(cs_w)  # [(R,) L, n, 2^k]
-    first = _outer(cs_x, prod_w[..., 0, :, :]).to(p.state) @ p.first  # [R, n, 2]
-    state = product_state(first)
-    if layers > 1 and shared and p.encoder is not None and n <= kernels.DENSE_PER_ROW_MAX:
-        # Narrow re-uploading: the per-row part is the encoding alone, the same in every layer.
-        enc_t = (gather_product(cs_x).to(p.state) @ p.encoder).view(-1, 2**n, 2**n)
-        rot_t = kernels.kron_t((prod_w[1:].to(p.state) @ p.later_rot).flatten(-2), n)
-        state = kernels.apply_reuploading(state, enc_t, rot_t)
+    prod_w = cs_w.squeeze(-2) if k == 1 else kernels.gather_product(cs_w)  # [(R,) L, n, 2^k]
+    first = kernels.matmul(_outer(cs_x, prod_w[..., 0, :, :]).to(p.state), p.first)  # [R, n, 2]
+    state = kernels.product_state(first)
+    if layers > 1 and shared and p.eigen is not None and n <= kernels.REUPLOAD_DENSE_MAX:
+        # Narrow re-uploading: only the diagonalised encoding differs between rows.
+        diag = kernels.gather_product(kernels.matmul(cs_x.to(p.eigen.phase.dtype), p.eigen.phase))
+        rot = kernels.matmul(prod_w[1:].to(p.state), p.later_rot).flatten(-2)  # [L-1, n*4]
+        rot_t = kernels.kron_t(rot, n).to(diag.dtype)
+        state = kernels.apply_reuploading(state, diag, rot_t, p.eigen)
     elif layers > 1:
         later = prod_w[..., 1:, :, :]
         if template.reupload:
             later = _outer(cs_x.unsqueeze(1), later)
-        mats_t = (later.to(p.state) @ p.later).flatten(-2)  # [(R,) L-1, n*4]
-        state = apply_layers(state, mats_t, p, template, per_row=template.reupload or not shared)
+        mats_t = kernels.matmul(later.to(p.state), p.later).flatten(-2)  # [(R,) L-1, n*4]
+        per_row = template.reupload or not shared
+        state = kernels.apply_layers(state, mats_t, p, template, per_row)
     return state, p
 
 
@@ -87,7 +82,9 @@ def _measure(
     probs: torch.Tensor, measure: tuple[torch.Tensor | None, ...], perm: torch.Tensor | None
 ) -> torch.Tensor:
     parts = [
-        (probs if perm is None else gather_columns(probs, perm)) if m is None else probs @ m
+        (probs if perm is None else kernels.gather_columns(probs, perm))
+        if m is None
+        else kernels.matmul(probs, m)
         for m in measure
     ]
     return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
@@ -118,7 +115,7 @@ def probabilities(
         return x.new_zeros(0, 2**template.n_qubits)
     state, p = _state_before_last_entangler(template, x, w, shared)
     probs = _probabilities(state)
-    return probs if p.perm is None else gather_columns(probs, p.perm)
+    return probs if p.perm is None else kernels.gather_columns(probs, p.perm)
 
 
 def outputs_from_probabilities(template: CircuitTemplate, probs: torch.Tensor) -> torch.Tensor:

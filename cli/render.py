@@ -256,7 +256,7 @@ def backends_table(rows: list[dict[str, Any]]) -> None:
     table = Table(title="backends (--backend NAME)")
     columns = list(rows[0]) if rows else ["name"]
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "name", overflow="fold")
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     console.print(table)

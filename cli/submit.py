@@ -62,19 +62,24 @@ def submit_train(
     backend: Backend = "statevector",
     shots: Shots = None,
     noise: Noise = None,
-    qubits: Annotated[int, typer.Option(help="Qubits of the quantum layer (1..20).")] = 4,
+    qubits: Annotated[int, typer.Option(help="Qubits of the quantum layer (1..20).")] = 8,
     layers: Annotated[int, typer.Option(help="Variational layers (1..50).")] = 2,
     encoding: Annotated[str, typer.Option(
         help="angle-ry, angle-rx, angle-rz, reupload-ry or reupload-rx.")] = "angle-ry",
     rotations: Annotated[str, typer.Option(help="Trainable rotations: ry, rz, ryrz, rot.")
                          ] = "ryrz",
-    entangler: Annotated[str, typer.Option(help="cnot-ring, cnot-chain or cz-ring.")
-                         ] = "cnot-ring",
+    entangler: Annotated[str, typer.Option(help="cnot-chain, cnot-ring or cz-ring.")
+                         ] = "cnot-chain",
     observables: Annotated[str, typer.Option(help="Comma list of z, zz, probs.")] = "z,zz",
     classes: Annotated[str | None, typer.Option(
         help="Comma list of labels to keep, e.g. 0,1 (required by pure-qnn).")] = None,
     init: Annotated[str, typer.Option(help="Quantum weight init: small, uniform, zeros.")
                     ] = "small",
+    trunk: Annotated[str, typer.Option(
+        help="CNN trunk of hybrid-lenet and cnn: lenet5 or lenet-wide (20/50 channels).")
+    ] = "lenet5",
+    schedule: Annotated[str, typer.Option(help="Learning rate: cosine (to 0) or constant.")
+                        ] = "cosine",
     gradient: Annotated[str, typer.Option(
         help="Shot backends: parameter-shift (exact in expectation) or spsa (2 rows/sample).")
     ] = "parameter-shift",
@@ -97,7 +102,7 @@ def submit_train(
         qubits=qubits, layers=layers, encoding=encoding, rotations=rotations,
         entangler=entangler, observables=tuple(words(observables)), shots=shots, init=init,
         classes=tuple(labels(classes)) if classes is not None else None, noise=noise,
-        gradient=gradient, spsa_samples=spsa_samples,
+        gradient=gradient, spsa_samples=spsa_samples, trunk=trunk, schedule=schedule,
     )
     _plan_or_launch(spec, ray_address, detach, dry_run)
 

@@ -15,10 +15,24 @@ from jobs.spec import MODEL_NAMES, TrainSpec
 
 
 class LeNetFeatures(nn.Module):
-    """LeNet-5 convolutional trunk: 1×28×28 image → 84 features."""
+    """LeNet convolutional trunk: 1×28×28 image → features.
 
-    def __init__(self) -> None:
+    `lenet5`: LeCun's LeNet-5 (6/16 channels, 120/84 units → 84 features), the seeds' trunk.
+    `lenet-wide`: the wider LeNet of Caffe's MNIST example (20/50 channels → 500 features),
+    about 5× the compute; it is what lifts Fashion-MNIST past 90 % in 5 epochs.
+    """
+
+    def __init__(self, trunk: str = "lenet5") -> None:
         super().__init__()
+        if trunk == "lenet-wide":
+            self.net = nn.Sequential(
+                nn.Conv2d(1, 20, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Conv2d(20, 50, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Flatten(),
+                nn.Linear(50 * 4 * 4, 500), nn.ReLU(),
+            )
+            self.out_features = 500
+            return
         self.net = nn.Sequential(
             nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(6, 16, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
@@ -33,11 +47,11 @@ class LeNetFeatures(nn.Module):
 
 
 class LeNet5(nn.Module):
-    """The classical baseline: LeNet-5 with a linear readout."""
+    """The classical baseline: the LeNet trunk with a linear readout."""
 
-    def __init__(self, n_classes: int = 10) -> None:
+    def __init__(self, n_classes: int = 10, trunk: str = "lenet5") -> None:
         super().__init__()
-        self.features = LeNetFeatures()
+        self.features = LeNetFeatures(trunk)
         self.head = nn.Linear(self.features.out_features, n_classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -51,11 +65,11 @@ def to_angles(features: torch.Tensor) -> torch.Tensor:
 
 
 class HybridLeNet(nn.Module):
-    """LeNet-5 features → Linear(n_qubits) → quantum layer → Linear(n_classes)."""
+    """LeNet features → Linear(n_qubits) → quantum layer → Linear(n_classes)."""
 
-    def __init__(self, quantum: QuantumLayer, n_classes: int) -> None:
+    def __init__(self, quantum: QuantumLayer, n_classes: int, trunk: str = "lenet5") -> None:
         super().__init__()
-        self.features = LeNetFeatures()
+        self.features = LeNetFeatures(trunk)
         self.to_qubits = nn.Linear(self.features.out_features, quantum.template.n_inputs)
         self.quantum = quantum
         self.head = nn.Linear(quantum.template.n_outputs, n_classes)
@@ -101,12 +115,12 @@ class PureQNN(nn.Module):
 
 def build_model(spec: TrainSpec, remote: RemoteCircuit | None = None) -> nn.Module:
     if spec.model == "cnn":
-        return LeNet5(spec.n_classes)
+        return LeNet5(spec.n_classes, spec.trunk)
     if spec.model not in MODEL_NAMES:
         raise SpecError(f"unknown model {spec.model!r}; accepted: {', '.join(MODEL_NAMES)}")
     quantum = QuantumLayer(spec.template(), init=spec.init, shots=spec.shots, remote=remote)
     if spec.model == "hybrid-lenet":
-        return HybridLeNet(quantum, spec.n_classes)
+        return HybridLeNet(quantum, spec.n_classes, spec.trunk)
     if spec.model == "qnn":
         return QNN(quantum, spec.n_classes)
     if "z" not in spec.observables[:1]:

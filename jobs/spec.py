@@ -19,6 +19,7 @@ MAX_SHOTS = 10_000_000
 WEIGHT_INITS = ("small", "uniform", "zeros")
 GRADIENTS = ("parameter-shift", "spsa")
 SCHEDULES = ("cosine", "constant")
+TRUNKS = ("lenet5", "lenet-wide")
 EXACT_BACKEND = "statevector"
 DEFAULT_SHOTS = 1024
 MAX_EPOCHS = 1000
@@ -52,11 +53,11 @@ class TrainSpec:
     checkpoint_every: int = 0
     threads: int | None = None
     data_dir: str | None = None
-    qubits: int = 4
+    qubits: int = 8
     layers: int = 2
     encoding: str = "angle-ry"
     rotations: str = "ryrz"
-    entangler: str = "cnot-ring"
+    entangler: str = "cnot-chain"
     observables: tuple[str, ...] = ("z", "zz")
     classes: tuple[int, ...] | None = None
     shots: int | None = None
@@ -65,6 +66,7 @@ class TrainSpec:
     gradient: str = "parameter-shift"
     spsa_samples: int = 1
     schedule: str = "cosine"
+    trunk: str = "lenet5"
 
     def __post_init__(self) -> None:
         _choice("dataset", self.dataset, tuple(DATASETS))
@@ -91,6 +93,7 @@ class TrainSpec:
             object.__setattr__(self, "shots", DEFAULT_SHOTS)
         _choice("gradient", self.gradient, GRADIENTS)
         _choice("learning-rate schedule", self.schedule, SCHEDULES)
+        _choice("trunk", self.trunk, TRUNKS)
         _positive("SPSA samples", self.spsa_samples, 1000)
         if self.model == "cnn" and self.backend != EXACT_BACKEND:
             raise SpecError(f"model cnn runs no circuits; backend {self.backend!r} would not be "

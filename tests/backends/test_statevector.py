@@ -86,6 +86,7 @@ def test_block_path_matches_dense_path(
         dense = _values_and_grads(simulate, template, x, weights, probe)
         monkeypatch.setattr(kernels, "DENSE_SHARED_MAX", 0)
         monkeypatch.setattr(kernels, "DENSE_PER_ROW_MAX", 0)
+        monkeypatch.setattr(kernels, "REUPLOAD_DENSE_MAX", 0)
         for size in (1, 2, 3):
             for name in ("BLOCK_SHARED", "BLOCK_PER_ROW_REAL", "BLOCK_PER_ROW_COMPLEX"):
                 monkeypatch.setattr(kernels, name, size)

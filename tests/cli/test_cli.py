@@ -176,3 +176,67 @@ def test_list_and_status_import_no_heavy_packages() -> None:
 def test_db_upgrade_reports_the_revision() -> None:
     result = run(["db", "upgrade"])
     assert result.returncode == 0 and HEAD_REVISION in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needles"),
+    [
+        (["--backend", "ibm_brisbane"], 1, ["ibm_brisbane is retired", "fake_brisbane"]),
+        (["--backend", "ibm_fez"], 1, ["no IBM Quantum credentials", "QISKIT_IBM_TOKEN"]),
+        (["--backend", "braket:sv1"], 1, ["no AWS credentials"]),
+        (["--backend", "aer", "--noise", "bogus=1"], 2, ["unknown noise key 'bogus'", "depol1"]),
+        (["--backend", "fake_manila", "--qubits", "6"], 2, ["fake_manila takes at most 5 qubits"]),
+        (["--backend", "fake_nowhere"], 1, ["unknown fake device 'fake_nowhere'"]),
+    ],
+)
+def test_backends_refuse_before_anything_is_spent(
+    home: Path, mnist_dir: Path, args: list[str], code: int, needles: list[str]
+) -> None:
+    env = {"QISKIT_IBM_TOKEN": "", "HOME": str(home), "AWS_CONFIG_FILE": str(home / "none"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(home / "none"), "AWS_ACCESS_KEY_ID": "",
+           "AWS_SECRET_ACCESS_KEY": "", "AWS_EC2_METADATA_DISABLED": "true"}
+    result = run(["submit", "train", "--data-dir", str(mnist_dir), *args], env=env, timeout=120)
+    assert_one_line_error(result, code, *needles)
+    assert job_count() == 0
+
+
+@pytest.mark.usefixtures("home")
+def test_dry_run_plans_without_a_job(mnist_dir: Path) -> None:
+    result = run(["submit", "train", "--backend", "fake_brisbane", "--batch-size", "32",
+                  "--qubits", "4", "--train-size", "64", "--test-size", "32", "--data-dir", str(mnist_dir),
+                  "--dry-run"])
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["provider_jobs_per_step"] == 1 and plan["steps"] == 2
+    assert plan["circuits_per_step"] == 32 * (1 + 2 * (4 + 16))
+    assert plan["provider_jobs"] == 3 and plan["shots"] == (2 * 1312 + 32) * 1024
+    assert job_count() == 0
+
+
+@pytest.mark.usefixtures("home")
+def test_backends_listing() -> None:
+    rows = json.loads(run(["backends", "--json"]).stdout)
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["statevector"]["kind"] == "simulator"
+    assert by_name["fake_brisbane"]["qubits"] == 127
+    assert by_name["ibm_brisbane"]["retired"] is True
+    assert "fake_brisbane" in run(["backends"]).stdout
+
+
+@pytest.mark.usefixtures("home")
+def test_infer_needs_a_succeeded_training_job(mnist_dir: Path) -> None:
+    assert_one_line_error(run(["submit", "infer", "--from", "0123456789ab"]), 1,
+                          "no job with id '0123456789ab'")
+    cancelled = run(["submit", "train", "--data-dir", str(mnist_dir), "--detach",
+                     "--train-size", "64", "--test-size", "10"])
+    job_id = cancelled.stdout.strip()
+    run(["cancel", job_id])
+    deadline = time.monotonic() + 120
+    while json.loads(run(["status", job_id, "--json"]).stdout)["state"] not in (
+            "SUCCEEDED", "CANCELLED", "FAILED"):
+        assert time.monotonic() < deadline
+        time.sleep(1)
+    state = json.loads(run(["status", job_id, "--json"]).stdout)["state"]
+    if state != "SUCCEEDED":
+        assert_one_line_error(run(["submit", "infer", "--from", job_id]), 1,
+                              "needs a SUCCEEDED training job")

@@ -81,7 +81,8 @@ def test_interrupted_run_resumes_exactly(small_mnist: TensorData, stop_after: in
 
 def test_checkpoints_each_epoch_and_final(small_mnist: TensorData) -> None:
     ctx = MemoryContext()
-    outcome = train(TrainSpec(model="cnn", epochs=2, train_size=640, test_size=200), small_mnist, ctx)
+    spec = TrainSpec(model="cnn", epochs=2, train_size=640, test_size=200)
+    outcome = train(spec, small_mnist, ctx)
     assert [(c[0], c[2]) for c in ctx.checkpoints] == [(10, "epoch"), (20, "epoch"), (20, "final")]
     assert outcome.result["steps"] == 20 and outcome.result["epochs"] == 2
     assert outcome.result["parameters"]["classical"] > 60_000

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from jobs.spec import TrainSpec
@@ -26,8 +27,8 @@ def settings(home: Path) -> Settings:
 
 
 def _spec(mnist_dir: Path, **overrides: object) -> TrainSpec:
-    values: dict[str, object] = dict(model="cnn", train_size=2000, test_size=1000, epochs=3, lr=2e-3,
-                                     batch_size=32, data_dir=str(mnist_dir), threads=1)
+    values: dict[str, object] = dict(model="cnn", train_size=2000, test_size=1000, epochs=3,
+                                     lr=2e-3, batch_size=32, data_dir=str(mnist_dir), threads=1)
     values.update(overrides)
     return TrainSpec(**values)  # type: ignore[arg-type]
 
@@ -116,3 +117,54 @@ def test_failure_in_the_loop_is_recorded(settings: Settings, mnist_dir: Path) ->
     assert job.error is not None and "learning rate must be greater than 0" in job.error
     events = service.status(settings, job_id).events
     assert "Traceback" in (events[-1].reason or "")
+
+
+def _ledger(settings: Settings, job_id: str) -> list:  # type: ignore[type-arg]
+    from sqlalchemy import select
+
+    from orchestrator.models import Execution
+
+    with session_scope(settings.database_url) as session:
+        return list(session.scalars(select(Execution).where(Execution.job_id == job_id)
+                                    .order_by(Execution.id)))
+
+
+def test_shot_training_sends_one_provider_job_per_step(settings: Settings, mnist_dir: Path
+                                                       ) -> None:
+    spec = TrainSpec(model="hybrid-lenet", qubits=3, layers=1, backend="aer", shots=256,
+                     train_size=64, test_size=32, batch_size=32, data_dir=str(mnist_dir),
+                     threads=1, lr=0.01)
+    job = follow(settings, submit(settings, spec, address=None, detach=False), lambda *a: None)
+    assert job.state == "SUCCEEDED", job.error
+    rows = _ledger(settings, job.id)
+    train_rows = [r for r in rows if r.purpose == "train"]
+    assert [r.step for r in train_rows] == [1, 2]  # one provider job per training step
+    assert {r.n_circuits for r in train_rows} == {32 * (1 + 2 * (3 + 6))}
+    assert [(r.purpose, r.n_circuits) for r in rows if r.purpose != "train"] == [("eval", 32)]
+    assert all(r.status == "DONE" and r.provider_job_id for r in rows)
+    info = service.status(settings, job.id)
+    assert info.usage["provider_jobs"] == 3 and info.usage["shots"] == sum(
+        r.n_circuits for r in rows) * 256
+
+
+def test_inference_job_on_another_backend(settings: Settings, mnist_dir: Path) -> None:
+    from jobs.spec import InferSpec
+    from orchestrator.planning import source_of_inference
+
+    trained = follow(settings, submit(settings, TrainSpec(
+        model="hybrid-lenet", qubits=3, layers=1, train_size=512, test_size=64, lr=0.01,
+        data_dir=str(mnist_dir), threads=1), address=None, detach=False), lambda *a: None)
+    assert trained.state == "SUCCEEDED"
+    source, spec_data = source_of_inference(settings, trained.id[:6])
+    infer = InferSpec(source_job=source, trained=spec_data, backend="braket_sv", shots=500,
+                      test_size=40, batch_size=20)
+    job = follow(settings, submit(settings, infer, address=None, detach=False), lambda *a: None)
+    assert job.state == "SUCCEEDED", job.error
+    result = job.result or {}
+    matrix = np.array(result["confusion_matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == 40
+    assert result["test_accuracy"] == pytest.approx(np.trace(matrix) / 40)
+    assert set(result["class_accuracy"]) == set(result["class_names"])
+    assert [r.n_circuits for r in _ledger(settings, job.id)] == [20, 20]
+    latest = service.status(settings, job.id).latest
+    assert "confusion/0/0" in latest and "class_accuracy/0" in latest
