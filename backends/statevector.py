@@ -136,7 +136,9 @@ def sample_counts(
         raise ParameterError(f"shots must be a positive integer, got {shots!r}")
     p = probs.detach().to(torch.float64).clamp_min(0.0)
     rows, size = p.shape
-    masses = [p]  # masses[j]: probability of every j-bit prefix, last level first
+    if size & (size - 1):
+        raise ParameterError(f"probabilities need 2^n columns, got {size}")
+    masses = [p]  # masses[j]: probability of every (n-j)-bit prefix of the bitstring
     while masses[-1].shape[1] > 1:
         masses.append(masses[-1].view(rows, -1, 2).sum(-1))
     counts = torch.full((rows, 1), float(shots), dtype=torch.float64, device=p.device)

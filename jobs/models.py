@@ -58,6 +58,10 @@ class LeNet5(nn.Module):
         return self.head(self.features(images))
 
 
+CROP = 4  # 28×28 images, digits normalised into the central 20×20 box
+INPUT_GAIN = 3.0  # spreads pooled, standardised intensities over most of (0, π)
+
+
 def to_angles(features: torch.Tensor) -> torch.Tensor:
     """Angles in (0, π), centred on π/2: there d⟨Z⟩/dθ = −sin θ is largest, whereas angles
     near 0 (what a fresh Linear outputs) would start training with vanishing gradients."""
@@ -79,13 +83,18 @@ class HybridLeNet(nn.Module):
         return self.head(self.quantum(angles))
 
 
+def pooling_grid(n_features: int) -> tuple[int, int]:
+    """The most square rows × columns grid with exactly n_features cells."""
+    rows = max(r for r in range(1, math.isqrt(n_features) + 1) if n_features % r == 0)
+    return rows, n_features // rows
+
+
 def pooled_angles(images: torch.Tensor, n_features: int) -> torch.Tensor:
-    """Average-pool an image to `n_features` values and map them to angles in [0, π]."""
-    side = math.isqrt(n_features)
-    grid = (side, n_features // side) if side * (n_features // side) == n_features else (
-        n_features, 1)
-    pooled = nn.functional.adaptive_avg_pool2d(images, grid).flatten(1)
-    return math.pi * torch.sigmoid(pooled)
+    """Average-pool the central 20×20 box (where MNIST-style digits are drawn) to
+    `n_features` cells (row-major) and map them to angles in (0, π)."""
+    centre = images[..., CROP:-CROP, CROP:-CROP]
+    pooled = nn.functional.adaptive_avg_pool2d(centre, pooling_grid(n_features)).flatten(1)
+    return math.pi * torch.sigmoid(INPUT_GAIN * pooled)
 
 
 class QNN(nn.Module):

@@ -203,8 +203,8 @@ def test_backends_refuse_before_anything_is_spent(
 @pytest.mark.usefixtures("home")
 def test_dry_run_plans_without_a_job(mnist_dir: Path) -> None:
     result = run(["submit", "train", "--backend", "fake_brisbane", "--batch-size", "32",
-                  "--qubits", "4", "--train-size", "64", "--test-size", "32", "--data-dir", str(mnist_dir),
-                  "--dry-run"])
+                  "--qubits", "4", "--train-size", "64", "--test-size", "32",
+                  "--data-dir", str(mnist_dir), "--dry-run"])
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["provider_jobs_per_step"] == 1 and plan["steps"] == 2

@@ -107,7 +107,7 @@ def test_resumed_driver_reattaches_to_a_submitted_job(sqlite_url: str, name: str
 def test_a_refused_submission_is_recorded_as_failed(sqlite_url: str) -> None:
     job_id = make_job(sqlite_url)
     bad = CircuitBatch(TEMPLATE, np.full((2, 6), np.nan), 2000)
-    with pytest.raises(Exception, match="(?i)nan|finite"):
+    with pytest.raises(Exception, match=r"(?i)nan|finite"):
         _executor(sqlite_url, job_id).execute(bad, 1, "train", 0)
     [row] = _rows(sqlite_url, job_id)
     assert row.status == ledger.FAILED and row.provider_job_id is None and row.error

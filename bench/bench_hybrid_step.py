@@ -1,0 +1,115 @@
+"""Benchmark: one hybrid-LeNet training step (batch 64, fwd+bwd+Adam) — qorch's quantum layer
+against the same model with PennyLane TorchLayer (default.qubit, backprop) and against the
+classical LeNet-5 with a Linear in place of the quantum layer, all in this run. Prints JSON.
+
+Each (variant, size) runs in its own process so its peak memory (max RSS) is its own.
+Usage: python bench/bench_hybrid_step.py [--steps 30] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SIZES = ((4, 2), (8, 4), (12, 4))
+VARIANTS = ("qorch", "pennylane", "classical")
+
+
+def build(variant: str, qubits: int, layers: int):  # type: ignore[no-untyped-def]
+    import torch
+    from torch import nn
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from bench_simulator import pennylane_layer
+
+    from jobs.models import HybridLeNet, LeNetFeatures, to_angles
+    from jobs.quantum_layer import QuantumLayer
+    from jobs.spec import TrainSpec
+
+    spec = TrainSpec(qubits=qubits, layers=layers, observables=("z",), entangler="cnot-ring")
+    template = spec.template()
+    torch.manual_seed(0)
+    if variant == "classical":
+        return nn.Sequential(LeNetFeatures(), nn.Linear(84, qubits), nn.Tanh(),
+                             nn.Linear(qubits, 10))
+    model = HybridLeNet(QuantumLayer(template), 10)
+    if variant == "pennylane":
+        quantum = pennylane_layer(template)
+
+        class PennyLaneHybrid(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.features, self.to_qubits, self.head = (model.features, model.to_qubits,
+                                                            model.head)
+                self.quantum = quantum
+
+            def forward(self, images: torch.Tensor) -> torch.Tensor:
+                angles = to_angles(self.to_qubits(self.features(images)))
+                return self.head(self.quantum(angles).to(angles.dtype))
+
+        return PennyLaneHybrid()
+    return model
+
+
+def child(variant: str, qubits: int, layers: int, steps: int, threads: int) -> dict:
+    import torch
+    from torch import nn
+
+    from jobs.data import load_tensors
+
+    torch.set_num_threads(threads)
+    data = load_tensors("mnist", train_size=64 * 8, test_size=10,
+                        data_dir=REPO.parent / "shared" / "datasets", cache_dir=Path("/tmp"))
+    model = build(variant, qubits, layers)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    times = []
+    for step in range(steps + 3):  # 3 warm-up steps
+        index = torch.arange(64) + 64 * (step % 8)
+        started = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss = nn.functional.cross_entropy(model(data.train_x[index]), data.train_y[index])
+        loss.backward()
+        optimizer.step()
+        times.append(time.perf_counter() - started)
+    ms = [t * 1000 for t in times[3:]]
+    return {"ms_per_step": statistics.median(ms), "ms_p90": sorted(ms)[int(0.9 * len(ms))],
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--child", nargs=3)
+    args = parser.parse_args()
+    if args.child:
+        variant, qubits, layers = args.child
+        print(json.dumps(child(variant, int(qubits), int(layers), args.steps, args.threads)))
+        return
+    rows = []
+    for qubits, layers in SIZES:
+        row: dict = {"qubits": qubits, "layers": layers}
+        for variant in VARIANTS:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", variant, str(qubits), str(layers),
+                 "--steps", str(args.steps), "--threads", str(args.threads)],
+                capture_output=True, text=True, check=True, cwd=REPO)
+            row[variant] = json.loads(out.stdout.strip().splitlines()[-1])
+        row["qorch_vs_classical"] = row["qorch"]["ms_per_step"] / row["classical"]["ms_per_step"]
+        row["pennylane_vs_qorch"] = row["pennylane"]["ms_per_step"] / row["qorch"]["ms_per_step"]
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    print(json.dumps({"benchmark": "hybrid-LeNet training step, batch 64, fwd+bwd+Adam",
+                      "threads": args.threads, "results": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    main()
