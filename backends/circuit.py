@@ -43,7 +43,7 @@ def _check_int(name: str, value: object, high: int) -> None:
 
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...] | Mapping[str, Any]) -> None:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise TemplateError(f"{name} must be one of {_choices(choices)}, got {value!r}")
 
 

@@ -54,19 +54,19 @@ def _state_before_last_entangler(
     cs_w = torch.cos(torch.add(p.shift, w.reshape(*lead, layers, n, k, 1), alpha=0.5))
     # Every gate of a qubit in a layer is linear in the tensor product of its angles' (cos, sin).
     prod_w = cs_w.squeeze(-2) if k == 1 else kernels.gather_product(cs_w)  # [(R,) L, n, 2^k]
-    first = kernels.matmul(_outer(cs_x, prod_w[..., 0, :, :]).to(p.state), p.first)  # [R, n, 2]
+    first = kernels.matmul(_outer(cs_x, prod_w[..., 0, :, :]), p.first)  # [R, n, 2]
     state = kernels.product_state(first)
     if layers > 1 and shared and p.eigen is not None and n <= kernels.REUPLOAD_DENSE_MAX:
         # Narrow re-uploading: only the diagonalised encoding differs between rows.
-        diag = kernels.gather_product(kernels.matmul(cs_x.to(p.eigen.phase.dtype), p.eigen.phase))
-        rot = kernels.matmul(prod_w[1:].to(p.state), p.later_rot).flatten(-2)  # [L-1, n*4]
-        rot_t = kernels.kron_t(rot, n).to(diag.dtype)
+        diag = kernels.gather_product(kernels.matmul(cs_x, p.eigen.phase))
+        rot = kernels.matmul(prod_w[1:], p.later_rot).flatten(-2)  # [L-1, n*4]
+        rot_t = kernels.kron_t(rot, n)
         state = kernels.apply_reuploading(state, diag, rot_t, p.eigen)
     elif layers > 1:
         later = prod_w[..., 1:, :, :]
         if template.reupload:
             later = _outer(cs_x.unsqueeze(1), later)
-        mats_t = kernels.matmul(later.to(p.state), p.later).flatten(-2)  # [(R,) L-1, n*4]
+        mats_t = kernels.matmul(later, p.later).flatten(-2)  # [(R,) L-1, n*4]
         per_row = template.reupload or not shared
         state = kernels.apply_layers(state, mats_t, p, template, per_row)
     return state, p

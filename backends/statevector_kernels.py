@@ -12,13 +12,14 @@ import torch
 from backends.circuit import CircuitTemplate
 from backends.statevector_plan import Eigen, Plan
 
-# Widest circuit whose layers are applied as one dense 2^n x 2^n matrix (shared weights) or
-# one per row (per-row weights, re-uploading); wider ones apply blocks of qubits in turn.
-# Chosen by measurement on CPU (bench/bench_simulator.py): dense wins while the matmul flops
-# stay small, since it needs the fewest autograd nodes.
+# Widest circuit whose later layers are applied as one dense 2^n x 2^n matrix: shared by all
+# rows, one per row (per-row weights, or re-uploading with per-row weights), or shared plus a
+# per-row diagonal (re-uploading, shared weights). Wider circuits apply blocks of qubits in
+# turn. Measured on a 2-core CPU: small circuits cost autograd nodes, not flops, and dense
+# needs the fewest nodes until its matmul flops take over.
 DENSE_SHARED_MAX = 5
 DENSE_PER_ROW_MAX = 4
-REUPLOAD_DENSE_MAX = 6  # re-uploading with shared weights: dense diagonalised encoding
+REUPLOAD_DENSE_MAX = 6  # must not exceed statevector_plan.EIGEN_MAX
 BLOCK_SHARED = 4
 BLOCK_PER_ROW_REAL = 4
 BLOCK_PER_ROW_COMPLEX = 3  # complex matmuls cost 4x: smaller blocks do fewer flops
@@ -89,7 +90,8 @@ def kron_t(flat_t: torch.Tensor, s: int, rows_map: tuple[int, ...] | None = None
 
 
 def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """a @ b with broadcasting; small products run as multiply-and-sum in ATen's own kernels.
+    """a @ b with broadcasting and type promotion; small products run as multiply-and-sum in
+    ATen's own kernels.
 
     MKL threads even tiny gemms, and when other processes hold the cores a threaded call can
     stall for a scheduler tick or more (seen: 20-50 ms for a 64x16x16 product); ATen keeps
@@ -97,7 +99,9 @@ def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """
     batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2]).numel()
     if batch * a.shape[-2] * a.shape[-1] * b.shape[-1] > SMALL_MATMUL:
-        return a @ b
+        dtype = torch.promote_types(a.dtype, b.dtype)
+        return a.to(dtype) @ b.to(dtype)
+    # Real times complex promotes here for free, saving a conversion node.
     return (a.unsqueeze(-2) * b.mT.unsqueeze(-3)).sum(-1)
 
 
@@ -150,7 +154,7 @@ def apply_reuploading(
     and one multiply by the per-row diagonal D [R, 2^n]. rot_t: [L-1, 2^n, 2^n] transposed W_l.
     """
     finish = matmul(eigen.v_t, rot_t)  # V then W_l
-    u = diag * matmul(state.to(diag.dtype), eigen.n_t)
+    u = diag * matmul(state, eigen.n_t)
     for layer in range(rot_t.shape[0] - 1):
         u = diag * matmul(u, matmul(finish[layer], eigen.n_t))
     return matmul(u, finish[-1])

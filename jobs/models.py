@@ -127,7 +127,9 @@ def build_model(spec: TrainSpec, remote: RemoteCircuit | None = None) -> nn.Modu
         return LeNet5(spec.n_classes, spec.trunk)
     if spec.model not in MODEL_NAMES:
         raise SpecError(f"unknown model {spec.model!r}; accepted: {', '.join(MODEL_NAMES)}")
-    quantum = QuantumLayer(spec.template(), init=spec.init, shots=spec.shots, remote=remote)
+    # Models without a classical front end weigh their pooled inputs inside the encoding.
+    quantum = QuantumLayer(spec.template(), init=spec.init, shots=spec.shots, remote=remote,
+                           input_scaling=spec.model in ("qnn", "pure-qnn"))
     if spec.model == "hybrid-lenet":
         return HybridLeNet(quantum, spec.n_classes, spec.trunk)
     if spec.model == "qnn":

@@ -37,14 +37,21 @@ class QuantumLayer(nn.Module):
     """
 
     def __init__(self, template: CircuitTemplate, init: str = "small",
-                 shots: int | None = None, remote: RemoteCircuit | None = None) -> None:
+                 shots: int | None = None, remote: RemoteCircuit | None = None,
+                 input_scaling: bool = False) -> None:
         super().__init__()
         self.template = template
         self.shots = shots
         self.remote = remote
         self.weights = nn.Parameter(initial_weights(template, init))
+        # Trainable per-input gains inside the encoding rotations, RY(s_i·x_i): lets a purely
+        # quantum model weigh its features (the re-uploading classifiers' w·x encoding).
+        self.input_scale = (nn.Parameter(torch.ones(template.n_inputs)) if input_scaling
+                            else None)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.input_scale is not None:
+            inputs = inputs * self.input_scale
         if self.remote is not None:
             with_gradient = torch.is_grad_enabled() and (
                 inputs.requires_grad or self.weights.requires_grad)

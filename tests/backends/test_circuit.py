@@ -25,6 +25,7 @@ BASE = CircuitTemplate(4, 2, "angle-ry", "ry", "cnot-ring", ("z",))
         ({"n_layers": 51}, ["n_layers", "51", "1..50"]),
         ({"encoding": "angle-ryy"}, ["encoding", "'angle-ryy'", "reupload-rx"]),
         ({"rotations": "rx"}, ["rotations", "'rx'", "ryrz", "rot"]),
+        ({"rotations": ["ry"]}, ["rotations", "['ry']"]),
         ({"entangler": "ring"}, ["entangler", "'ring'", "cz-ring"]),
         ({"observables": ()}, ["observables", "z, zz, probs"]),
         ({"observables": ("x",)}, ["observables", "'x'"]),

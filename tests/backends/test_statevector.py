@@ -62,6 +62,8 @@ def test_matches_pennylane_values_and_gradients(combo: tuple[str, str, str]) -> 
     [
         CircuitTemplate(5, 2, "angle-ry", "ry", "cnot-ring", ("z", "zz")),
         CircuitTemplate(6, 3, "angle-rx", "rot", "cnot-chain", ("zz", "probs")),
+        CircuitTemplate(5, 3, "reupload-rx", "rot", "cz-ring", ("z", "probs")),
+        CircuitTemplate(6, 3, "reupload-ry", "ryrz", "cnot-chain", ("zz", "z")),
         CircuitTemplate(7, 2, "reupload-rx", "ryrz", "cz-ring", ("z",)),
         CircuitTemplate(9, 2, "reupload-ry", "ry", "cnot-ring", ("z", "zz")),
         CircuitTemplate(8, 2, "angle-rz", "rz", "cz-ring", ("probs", "z")),
@@ -69,7 +71,7 @@ def test_matches_pennylane_values_and_gradients(combo: tuple[str, str, str]) -> 
     ids=lambda t: f"{t.n_qubits}q-{t.encoding}-{t.rotations}-{t.entangler}",
 )
 def test_wide_circuits_match_pennylane(template: CircuitTemplate) -> None:
-    """Widths above the dense limit go through the block-by-block path."""
+    """Wider circuits: dense up to 5-6 qubits, then block by block."""
     _compare_with_pennylane(template, per_row=False, seed=7)
     _compare_with_pennylane(template, per_row=True, seed=8)
 
@@ -94,6 +96,26 @@ def test_block_path_matches_dense_path(
             for a, b in zip(dense, blocked, strict=True):
                 assert torch.allclose(a, b, atol=1e-10, rtol=0)
         monkeypatch.undo()
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        CircuitTemplate(4, 3, "reupload-ry", "ry", "cnot-ring", ("z", "probs")),
+        CircuitTemplate(3, 2, "angle-rz", "ryrz", "cz-ring", ("zz", "z")),
+    ],
+    ids=["reupload", "angle"],
+)
+def test_blas_and_elementwise_matmuls_agree(
+    template: CircuitTemplate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, w = random_parameters(template, 6, per_row=False, seed=12)
+    probe = torch.randn(6, template.n_outputs, dtype=torch.float64)
+    elementwise = _values_and_grads(simulate, template, x, w, probe)
+    monkeypatch.setattr(kernels, "SMALL_MATMUL", 0)
+    blas = _values_and_grads(simulate, template, x, w, probe)
+    for a, b in zip(elementwise, blas, strict=True):
+        assert torch.allclose(a, b, atol=1e-12)
 
 
 def test_shared_and_per_row_weights_agree() -> None:

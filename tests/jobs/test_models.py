@@ -32,8 +32,10 @@ def test_forward_shape_and_parameter_split(options: dict) -> None:
     counts = parameter_counts(model)
     if spec.model == "cnn":
         assert counts["quantum"] == 0
-    else:
+    elif spec.model == "hybrid-lenet":
         assert counts["quantum"] == spec.template().n_weights
+    else:  # plus the trainable gain of each encoded input
+        assert counts["quantum"] == spec.template().n_weights + spec.template().n_inputs
     if spec.model == "pure-qnn":
         assert counts["classical"] == 0
         assert torch.allclose(logits.exp().sum(dim=1), torch.ones(5), atol=1e-5)

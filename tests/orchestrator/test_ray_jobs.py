@@ -28,7 +28,7 @@ def settings(home: Path) -> Settings:
 
 def _spec(mnist_dir: Path, **overrides: object) -> TrainSpec:
     values: dict[str, object] = dict(model="cnn", train_size=2000, test_size=1000, epochs=3,
-                                     lr=2e-3, batch_size=32, data_dir=str(mnist_dir), threads=1)
+                                     lr=5e-3, batch_size=32, data_dir=str(mnist_dir), threads=1)
     values.update(overrides)
     return TrainSpec(**values)  # type: ignore[arg-type]
 
