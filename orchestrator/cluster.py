@@ -40,6 +40,10 @@ def connect(settings: Settings, address: str | None, cpus: int | None = None) ->
         # Before `import ray`: Ray reads these once, when it loads.
         # Ray treats this switch as "single-machine": every server binds to 127.0.0.1.
         os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # an embedded Ray phones no one
+        # Ray runs workers at niceness 15; the job *is* the workload, and a niced driver
+        # starves (20 s/step seen) as soon as anything else uses the CPU.
+        os.environ.setdefault("RAY_worker_niceness", "0")
         _prepare_local_auth(settings)
     import ray
 
