@@ -44,9 +44,11 @@ def _outer(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return out.reshape(*out.shape[:-2], -1)
 
 
-def _state_before_last_entangler(
+def _final_state(
     template: CircuitTemplate, x: torch.Tensor, w: torch.Tensor, shared: bool
-) -> tuple[torch.Tensor, Plan]:
+) -> tuple[torch.Tensor, Plan, bool]:
+    """State [R, 2^n], the plan, and whether the last entangler is in the state (if not, the
+    measurement folds it in)."""
     p = plan(template, x.device, x.dtype)
     layers, n, k = template.weight_shape
     lead = () if shared else (x.shape[0],)
@@ -54,22 +56,31 @@ def _state_before_last_entangler(
     cs_w = torch.cos(torch.add(p.shift, w.reshape(*lead, layers, n, k, 1), alpha=0.5))
     # Every gate of a qubit in a layer is linear in the tensor product of its angles' (cos, sin).
     prod_w = cs_w.squeeze(-2) if k == 1 else kernels.gather_product(cs_w)  # [(R,) L, n, 2^k]
+    foldable = p.perm_tuple is not None or p.signs is not None
+    if shared and not template.reupload and foldable and n <= kernels.DENSE_SHARED_MAX:
+        # Narrow, angle-encoded: the rows differ only in a real product state; everything
+        # after it is one shared matrix.
+        mats_t = kernels.matmul(prod_w, p.layer_bases).flatten(-2)  # [L, n*4]
+        whole_t = kernels.whole_circuit_t(mats_t, p, n)
+        return kernels.matmul(kernels.product_state(cs_x), whole_t), p, True
+    if layers > 1 and shared and p.eigen is not None and n <= kernels.REUPLOAD_DENSE_MAX:
+        # Narrow re-uploading: besides that product state only the diagonalised encoding
+        # differs between rows.
+        diag = kernels.gather_product(kernels.matmul(cs_x, p.eigen.phase))
+        mats_t = kernels.matmul(prod_w, p.layer_bases).flatten(-2)  # [L, n*4]
+        layers_t = kernels.kron_t(mats_t, n)
+        state = kernels.apply_reuploading(kernels.product_state(cs_x), diag, layers_t, p.eigen)
+        return state, p, False
     first = kernels.matmul(_outer(cs_x, prod_w[..., 0, :, :]), p.first)  # [R, n, 2]
     state = kernels.product_state(first)
-    if layers > 1 and shared and p.eigen is not None and n <= kernels.REUPLOAD_DENSE_MAX:
-        # Narrow re-uploading: only the diagonalised encoding differs between rows.
-        diag = kernels.gather_product(kernels.matmul(cs_x, p.eigen.phase))
-        rot = kernels.matmul(prod_w[1:], p.later_rot).flatten(-2)  # [L-1, n*4]
-        rot_t = kernels.kron_t(rot, n)
-        state = kernels.apply_reuploading(state, diag, rot_t, p.eigen)
-    elif layers > 1:
+    if layers > 1:
         later = prod_w[..., 1:, :, :]
         if template.reupload:
             later = _outer(cs_x.unsqueeze(1), later)
         mats_t = kernels.matmul(later, p.later).flatten(-2)  # [(R,) L-1, n*4]
         per_row = template.reupload or not shared
         state = kernels.apply_layers(state, mats_t, p, template, per_row)
-    return state, p
+    return state, p, False
 
 
 def _probabilities(state: torch.Tensor) -> torch.Tensor:
@@ -102,7 +113,9 @@ def simulate(
     x, w, shared = _prepare(template, inputs, weights)
     if x.shape[0] == 0:
         return x.new_zeros(0, template.n_outputs)
-    state, p = _state_before_last_entangler(template, x, w, shared)
+    state, p, entangled = _final_state(template, x, w, shared)
+    if entangled:
+        return _measure(_probabilities(state), p.measure, None)
     return _measure(_probabilities(state), p.measure_folded, p.perm)
 
 
@@ -113,9 +126,9 @@ def probabilities(
     x, w, shared = _prepare(template, inputs, weights)
     if x.shape[0] == 0:
         return x.new_zeros(0, 2**template.n_qubits)
-    state, p = _state_before_last_entangler(template, x, w, shared)
+    state, p, entangled = _final_state(template, x, w, shared)
     probs = _probabilities(state)
-    return probs if p.perm is None else kernels.gather_columns(probs, p.perm)
+    return probs if entangled or p.perm is None else kernels.gather_columns(probs, p.perm)
 
 
 def outputs_from_probabilities(template: CircuitTemplate, probs: torch.Tensor) -> torch.Tensor:

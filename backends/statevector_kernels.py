@@ -12,12 +12,12 @@ import torch
 from backends.circuit import CircuitTemplate
 from backends.statevector_plan import Eigen, Plan
 
-# Widest circuit whose later layers are applied as one dense 2^n x 2^n matrix: shared by all
-# rows, one per row (per-row weights, or re-uploading with per-row weights), or shared plus a
-# per-row diagonal (re-uploading, shared weights). Wider circuits apply blocks of qubits in
-# turn. Measured on a 2-core CPU: small circuits cost autograd nodes, not flops, and dense
-# needs the fewest nodes until its matmul flops take over.
-DENSE_SHARED_MAX = 5
+# Widest circuits simulated with dense 2^n x 2^n matrices: with shared weights, angle-encoded
+# circuits become one shared matrix applied to a product state, and re-uploading ones a shared
+# matrix and a per-row diagonal per layer; with per-row weights, one matrix per row and layer.
+# Wider circuits apply blocks of qubits in turn. Measured on a 2-core CPU: small circuits cost
+# autograd nodes rather than flops, and dense needs the fewest until its flops take over.
+DENSE_SHARED_MAX = 6
 DENSE_PER_ROW_MAX = 4
 REUPLOAD_DENSE_MAX = 6  # must not exceed statevector_plan.EIGEN_MAX
 BLOCK_SHARED = 4
@@ -45,15 +45,21 @@ def _multiply_out(picked: torch.Tensor) -> torch.Tensor:
 
 
 @lru_cache(maxsize=256)
-def _kron_index(s: int, rows_map: tuple[int, ...] | None, device: torch.device) -> torch.Tensor:
+def _kron_index(
+    s: int,
+    rows_map: tuple[int, ...] | None,
+    cols_map: tuple[int, ...] | None,
+    device: torch.device,
+) -> torch.Tensor:
     """Index into s flattened 2x2 matrices for the entries of their tensor product.
 
-    With rows_map = f, row b of the product is taken from row f(b): that folds an entangler
-    permutation applied before the product into the gather for free.
+    Row b is taken from row rows_map[b] and column c from column cols_map[c]: that folds an
+    entangler permutation before (rows) or after (columns) the product into the gather.
     """
     bits = (np.arange(2**s)[:, None] >> (s - 1 - np.arange(s))) & 1
     row_bits = bits if rows_map is None else bits[np.array(rows_map)]
-    index = np.arange(s) * 4 + row_bits[:, None, :] * 2 + bits[None, :, :]  # [row, col, factor]
+    col_bits = bits if cols_map is None else bits[np.array(cols_map)]
+    index = np.arange(s) * 4 + row_bits[:, None, :] * 2 + col_bits[None, :, :]  # [row, col, q]
     return torch.tensor(index.transpose(2, 0, 1).reshape(-1), device=device)
 
 
@@ -81,10 +87,15 @@ def product_state(vectors: torch.Tensor) -> torch.Tensor:
     return state
 
 
-def kron_t(flat_t: torch.Tensor, s: int, rows_map: tuple[int, ...] | None = None) -> torch.Tensor:
+def kron_t(
+    flat_t: torch.Tensor,
+    s: int,
+    rows_map: tuple[int, ...] | None = None,
+    cols_map: tuple[int, ...] | None = None,
+) -> torch.Tensor:
     """[..., 4s] flattened transposed 2x2 gates -> [..., 2^s, 2^s] transposed tensor product."""
     lead = flat_t.shape[:-1]
-    index = _kron_index(s, rows_map, flat_t.device)
+    index = _kron_index(s, rows_map, cols_map, flat_t.device)
     picked = torch.gather(flat_t, -1, index.expand(*lead, -1))
     return _multiply_out(picked.view(*lead, s, 4**s)).view(*lead, 2**s, 2**s)
 
@@ -145,17 +156,31 @@ def entangle(state: torch.Tensor, p: Plan) -> torch.Tensor:
     return state * p.signs
 
 
-def apply_reuploading(
-    state: torch.Tensor, diag: torch.Tensor, rot_t: torch.Tensor, eigen: Eigen
-) -> torch.Tensor:
-    """Layers 1.. of a narrow re-uploading circuit with shared weights.
+def whole_circuit_t(mats_t: torch.Tensor, p: Plan, n: int) -> torch.Tensor:
+    """[L, n*4] flattened transposed gates of every layer -> the transposed unitary of the whole
+    circuit after the encoding, every entangler included (folded into the columns)."""
+    w = kron_t(mats_t, n, None, p.perm_tuple)
+    if p.signs is not None:
+        w = w * p.signs
+    total = w[0]
+    for layer in range(1, w.shape[0]):
+        total = matmul(total, w[layer])
+    return total
 
-    Layer l is W_l V D V^dagger P; with u = D V^dagger P state, each layer is one shared matmul
-    and one multiply by the per-row diagonal D [R, 2^n]. rot_t: [L-1, 2^n, 2^n] transposed W_l.
+
+def apply_reuploading(
+    psi0: torch.Tensor, diag: torch.Tensor, layers_t: torch.Tensor, eigen: Eigen
+) -> torch.Tensor:
+    """A narrow re-uploading circuit with shared weights, from the product of (cos, sin) pairs.
+
+    Layer l >= 1 is W_l V D V^dagger P, D the per-row diagonal [R, 2^n]; with u = D V^dagger P
+    state, every layer is one shared matmul and one multiply by D. layers_t: [L, 2^n, 2^n]
+    transposed W_l, the encoding folded into layer 0. Returns the state before the last
+    entangler.
     """
-    finish = matmul(eigen.v_t, rot_t)  # V then W_l
-    u = diag * matmul(state, eigen.n_t)
-    for layer in range(rot_t.shape[0] - 1):
+    finish = matmul(eigen.v_t, layers_t[1:])  # V, then W_l
+    u = diag * matmul(psi0, matmul(layers_t[0], eigen.n_t))
+    for layer in range(layers_t.shape[0] - 2):
         u = diag * matmul(u, matmul(finish[layer], eigen.n_t))
     return matmul(u, finish[-1])
 
@@ -163,20 +188,21 @@ def apply_reuploading(
 def apply_layers(
     state: torch.Tensor, mats_t: torch.Tensor, p: Plan, template: CircuitTemplate, per_row: bool
 ) -> torch.Tensor:
-    """Layers 1.. as [entangler, gates]; mats_t is [(R,) L-1, n*4] flattened transposed gates."""
+    """Layers 1.. as [entangler, gates]; mats_t is [(R,) L-1, n*4] flattened transposed gates.
+
+    Narrow circuits with shared weights never get here: they take whole_circuit_t or
+    apply_reuploading.
+    """
     rows, n = state.shape[0], template.n_qubits
     layers = mats_t.shape[-2]
     foldable = p.mapped is not None or p.signs is not None
-    if foldable and n <= (DENSE_PER_ROW_MAX if per_row else DENSE_SHARED_MAX):
+    if per_row and foldable and n <= DENSE_PER_ROW_MAX:
         # The entangler before each layer is folded into that layer's dense matrix.
         w = kron_t(mats_t, n, p.mapped)
         if p.signs is not None:
             w = w * p.signs[:, None]
         for layer in range(layers):
-            if per_row:
-                state = matmul(state.unsqueeze(1), w[:, layer]).squeeze(1)
-            else:
-                state = matmul(state, w[layer])
+            state = matmul(state.unsqueeze(1), w[:, layer]).squeeze(1)
         return state
     per_row_block = BLOCK_PER_ROW_COMPLEX if state.is_complex() else BLOCK_PER_ROW_REAL
     spans = blocks(n, per_row_block if per_row else BLOCK_SHARED)

@@ -92,14 +92,29 @@ class Plan(NamedTuple):
     shift: torch.Tensor  # [2]: cos(t/2 + shift) gives (cos, sin)
     first: torch.Tensor  # [2^(k+1), 2]: (x, w) products -> first-layer qubit state
     later: torch.Tensor  # [2^m, 4]: products -> transposed gate of a later layer
-    later_rot: torch.Tensor  # [2^k, 4]: the same for the trainable rotations alone
     eigen: Eigen | None  # narrow re-uploading circuits: the encoding diagonalised
     perm: torch.Tensor | None  # entangler permutation: new_state = old_state[:, perm]
     mapped: tuple[int, ...] | None  # its inverse, for folding into dense layers (n <= 10)
+    perm_tuple: tuple[int, ...] | None  # perm, likewise
+    layer_bases: torch.Tensor  # [L, 2^k, 4]: rotations, with the encoding folded into layer 0
     gather: tuple[torch.Tensor, torch.Tensor] | None  # perm and inverse, as Permute indices
     signs: torch.Tensor | None  # entangler as sign flips (cz)
     measure: tuple[torch.Tensor | None, ...]  # per observable: eigenvalue matrix, None = probs
     measure_folded: tuple[torch.Tensor | None, ...]  # same, before the last entangler
+
+
+def _layer_bases(template: CircuitTemplate) -> np.ndarray:
+    """Per layer, (cos, sin) products -> flattened transposed rotation gate. Layer 0 also
+    takes the first encoding, E(x)|0> = C (cos, sin): the per-row state before it is then a
+    plain product of (cos, sin) pairs."""
+    enc = rotation_basis(
+        (template.encoding_gate,), _HADAMARD if template.encoding == "angle-rz" else None
+    )
+    encode = enc[:, :, 0].T  # columns: E|0> for the cos and the sin term
+    rot = rotation_basis(template.rotation_gates)
+    first = (rot @ encode).transpose(0, 2, 1).reshape(-1, 4)
+    later = rot.transpose(0, 2, 1).reshape(-1, 4)
+    return np.stack([first] + [later] * (template.n_layers - 1))
 
 
 def _word_index(perm: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -120,7 +135,6 @@ def plan(template: CircuitTemplate, device: torch.device, real: torch.dtype) -> 
     enc, rot = (template.encoding_gate,), template.rotation_gates
     hadamard = _HADAMARD if template.encoding == "angle-rz" else None
     later = rotation_basis(enc + rot if template.reupload else rot)
-    rot_only = rotation_basis(rot)
     mapped, signs = entangler_map(template)
     perm = None if mapped is None else np.argsort(mapped)
     measure = [
@@ -131,10 +145,11 @@ def plan(template: CircuitTemplate, device: torch.device, real: torch.dtype) -> 
         shift=torch.tensor([0.0, -math.pi / 2], dtype=real, device=device),
         first=const(rotation_basis(enc + rot, hadamard)[:, :, 0], state),
         later=const(later.transpose(0, 2, 1).reshape(-1, 4), state),
-        later_rot=const(rot_only.transpose(0, 2, 1).reshape(-1, 4), state),
         eigen=_eigen(template, mapped, signs, device, real) if template.reupload else None,
         perm=None if perm is None else torch.tensor(perm, device=device),
         mapped=None if mapped is None or template.n_qubits > 10 else tuple(mapped.tolist()),
+        perm_tuple=None if perm is None or template.n_qubits > 10 else tuple(perm.tolist()),
+        layer_bases=const(_layer_bases(template), state),
         gather=None
         if perm is None or mapped is None
         else (_word_index(perm, state, device), _word_index(mapped, state, device)),

@@ -63,7 +63,7 @@ def qorch_loop(data_dir: str, threads: int) -> dict[str, float]:
 
     torch.set_num_threads(threads)
     settings = load_settings()
-    spec = TrainSpec(data_dir=data_dir, threads=threads)
+    spec = TrainSpec(model="cnn", schedule="constant", data_dir=data_dir, threads=threads)
     job_id = create_job(settings, "train", spec.to_dict(), spec.backend)
     with session_scope(settings.database_url) as session:
         from orchestrator.states import JobState
@@ -98,7 +98,8 @@ def _run_child(variant: str, data_dir: str, threads: int, env: dict[str, str]) -
 def qorch_cli(data_dir: str, threads: int, env: dict[str, str]) -> dict[str, float]:
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", "from cli.app import main; main()", "submit",
-                          "train", "--data-dir", data_dir, "--threads", str(threads)],
+                          "train", "--model", "cnn", "--schedule", "constant", "--data-dir",
+                          data_dir, "--threads", str(threads)],
                          capture_output=True, text=True, env=env, cwd=REPO, check=True)
     wall = time.perf_counter() - started
     job_id = out.stdout.strip().splitlines()[-1].split()[1]
