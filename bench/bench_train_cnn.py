@@ -63,7 +63,8 @@ def qorch_loop(data_dir: str, threads: int) -> dict[str, float]:
 
     torch.set_num_threads(threads)
     settings = load_settings()
-    spec = TrainSpec(model="cnn", schedule="constant", data_dir=data_dir, threads=threads)
+    spec = TrainSpec(model="cnn", epochs=1, lr=1e-3, schedule="constant", data_dir=data_dir,
+                     threads=threads)
     job_id = create_job(settings, "train", spec.to_dict(), spec.backend)
     with session_scope(settings.database_url) as session:
         from orchestrator.states import JobState
@@ -98,7 +99,8 @@ def _run_child(variant: str, data_dir: str, threads: int, env: dict[str, str]) -
 def qorch_cli(data_dir: str, threads: int, env: dict[str, str]) -> dict[str, float]:
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", "from cli.app import main; main()", "submit",
-                          "train", "--model", "cnn", "--schedule", "constant", "--data-dir",
+                          "train", "--model", "cnn", "--epochs", "1", "--lr", "0.001",
+                          "--schedule", "constant", "--data-dir",
                           data_dir, "--threads", str(threads)],
                          capture_output=True, text=True, env=env, cwd=REPO, check=True)
     wall = time.perf_counter() - started

@@ -53,9 +53,9 @@ def submit_train(
     dataset: Annotated[str, typer.Option(help="mnist or fashion-mnist.")] = "mnist",
     model: Annotated[str, typer.Option(
         help="hybrid-lenet, qnn, pure-qnn (needs --classes a,b) or cnn.")] = "hybrid-lenet",
-    epochs: Annotated[int, typer.Option(help="Passes over the training data.")] = 1,
+    epochs: Annotated[int, typer.Option(help="Passes over the training data.")] = 3,
     batch_size: Annotated[int, typer.Option(help="Images per training step.")] = 64,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    lr: Annotated[float, typer.Option(help="Adam learning rate (peak of the cosine).")] = 3e-3,
     train_size: Annotated[int | None, typer.Option(help="Use the first N training images.")] = None,
     test_size: Annotated[int | None, typer.Option(help="Use the first N test images.")] = None,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same metrics.")] = 0,

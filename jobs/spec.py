@@ -43,9 +43,9 @@ class TrainSpec:
 
     dataset: str = "mnist"
     model: str = "hybrid-lenet"
-    epochs: int = 1
+    epochs: int = 3
     batch_size: int = 64
-    lr: float = 1e-3
+    lr: float = 3e-3
     train_size: int | None = None
     test_size: int | None = None
     seed: int = 0

@@ -38,7 +38,7 @@ def job_count() -> int:
 
 @pytest.mark.usefixtures("home")
 def test_attached_train_then_status_list_logs(mnist_dir: Path) -> None:
-    result = run(["submit", "train", "--train-size", "600", "--test-size", "200",
+    result = run(["submit", "train", "--epochs", "1", "--train-size", "600", "--test-size", "200",
                   "--data-dir", str(mnist_dir), "--threads", "1", "--seed", "5"])
     assert result.returncode == 0, result.stderr
     final = result.stdout.strip().splitlines()[-1]
@@ -65,7 +65,7 @@ def test_attached_train_then_status_list_logs(mnist_dir: Path) -> None:
 
 @pytest.mark.usefixtures("home")
 def test_detached_run_finishes_in_the_background(mnist_dir: Path) -> None:
-    result = run(["submit", "train", "--train-size", "300", "--test-size", "100",
+    result = run(["submit", "train", "--epochs", "1", "--train-size", "300", "--test-size", "100",
                   "--data-dir", str(mnist_dir), "--threads", "1", "--detach"])
     assert result.returncode == 0, result.stderr
     job_id = result.stdout.strip()
@@ -203,7 +203,7 @@ def test_backends_refuse_before_anything_is_spent(
 @pytest.mark.usefixtures("home")
 def test_dry_run_plans_without_a_job(mnist_dir: Path) -> None:
     result = run(["submit", "train", "--backend", "fake_brisbane", "--batch-size", "32",
-                  "--qubits", "4", "--train-size", "64", "--test-size", "32",
+                  "--qubits", "4", "--epochs", "1", "--train-size", "64", "--test-size", "32",
                   "--data-dir", str(mnist_dir), "--dry-run"])
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)

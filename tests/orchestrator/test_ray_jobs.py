@@ -131,7 +131,7 @@ def _ledger(settings: Settings, job_id: str) -> list:  # type: ignore[type-arg]
 
 def test_shot_training_sends_one_provider_job_per_step(settings: Settings, mnist_dir: Path
                                                        ) -> None:
-    spec = TrainSpec(model="hybrid-lenet", qubits=3, layers=1, backend="aer", shots=256,
+    spec = TrainSpec(model="hybrid-lenet", qubits=3, layers=1, backend="aer", shots=256, epochs=1,
                      train_size=64, test_size=32, batch_size=32, data_dir=str(mnist_dir),
                      threads=1, lr=0.01)
     job = follow(settings, submit(settings, spec, address=None, detach=False), lambda *a: None)
@@ -152,7 +152,7 @@ def test_inference_job_on_another_backend(settings: Settings, mnist_dir: Path) -
     from orchestrator.planning import source_of_inference
 
     trained = follow(settings, submit(settings, TrainSpec(
-        model="hybrid-lenet", qubits=3, layers=1, train_size=512, test_size=64, lr=0.01,
+        model="hybrid-lenet", qubits=3, layers=1, train_size=512, test_size=64, lr=0.01, epochs=1,
         data_dir=str(mnist_dir), threads=1), address=None, detach=False), lambda *a: None)
     assert trained.state == "SUCCEEDED"
     source, spec_data = source_of_inference(settings, trained.id[:6])
