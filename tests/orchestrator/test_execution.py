@@ -114,3 +114,31 @@ def test_a_refused_submission_is_recorded_as_failed(sqlite_url: str) -> None:
     with session_scope(sqlite_url) as session:
         assert session.scalar(select(func.count()).select_from(Execution)) == 1
         assert ledger.usage(session, job_id)["provider_jobs"] == 0
+
+
+def test_cancel_while_waiting_in_an_ibm_queue(sqlite_url: str) -> None:
+    """Re-attach to a queued IBM job (fake cloud service, real adapter), report the queue
+    position as the phase, and on cancel stop the provider job and the ledger row."""
+    from backends.ibm import IBMRuntimeBackend
+    from jobs.errors import JobStopped
+    from tests.backends.fake_ibm_service import FakeRuntimeJob, FakeRuntimeService
+
+    job_id = make_job(sqlite_url)
+    batch = _batch(4)
+    queued = FakeRuntimeJob("d3adb33f", ["QUEUED"], position=12)
+    backend = IBMRuntimeBackend("ibm_fez", shots=2000, service=FakeRuntimeService(
+        jobs={"d3adb33f": queued}), poll_interval=0.01)
+    key = LedgerKey(job_id, 3, "train", 0, 0)
+    with session_scope(sqlite_url) as session:
+        row_id = ledger.record_pending(session, key, backend="ibm_fez",
+                                       template_hash=TEMPLATE.hash,
+                                       params_hash=batch.params_hash, shots=2000, n_circuits=4)
+        ledger.mark_submitted(session, row_id, "d3adb33f")
+    phases: list[str] = []
+    executor = LedgeredExecutor(job_id, sqlite_url, backend, lambda: True, phases.append)
+    with pytest.raises(JobStopped):
+        executor.execute(batch, 3, "train", 0)
+    assert queued.cancel_calls == 1
+    assert any("12" in phase for phase in phases[1:]), phases
+    [row] = _rows(sqlite_url, job_id)
+    assert row.status == ledger.CANCELLED and row.provider_job_id == "d3adb33f"
