@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -56,41 +56,46 @@ def _key_to_int(key: str) -> int:
     return int(key, 16) if key.startswith("0x") else int(key, 2)
 
 
-def outputs_from_qiskit_counts(
-    template: CircuitTemplate, counts: Sequence[Mapping[str, int | float]]
+def _outputs_from_counts(
+    template: CircuitTemplate,
+    counts: Sequence[Mapping[str, int | float]],
+    states_of: Callable[[list[str]], np.ndarray],
 ) -> np.ndarray:
-    """Outputs [R, n_outputs] from qiskit count dicts (bitstring or hex keys, clbit 0 rightmost)."""
+    """Outputs [R, n_outputs] from count dicts; `states_of` turns keys into MSB-first states."""
     rows = []
     for row in counts:
         if not row:
             raise ProviderJobError("the provider returned empty counts for a circuit")
-        little = np.fromiter((_key_to_int(k) for k in row), dtype=np.int64, count=len(row))
-        if int(little.max()) >= 2**template.n_qubits:
-            raise ProviderJobError(
-                f"counts key {max(row)!r} does not fit {template.n_qubits} measured bits"
-            )
         weights = np.fromiter(row.values(), dtype=np.float64, count=len(row))
-        rows.append(
-            outputs_from_histogram(template, reverse_bits(little, template.n_qubits), weights)
-        )
+        rows.append(outputs_from_histogram(template, states_of(list(row)), weights))
     return np.stack(rows)
+
+
+def outputs_from_qiskit_counts(
+    template: CircuitTemplate, counts: Sequence[Mapping[str, int | float]]
+) -> np.ndarray:
+    """Outputs [R, n_outputs] from qiskit count dicts (bitstring or hex keys, clbit 0 rightmost)."""
+    n = template.n_qubits
+
+    def states_of(keys: list[str]) -> np.ndarray:
+        little = np.fromiter((_key_to_int(k) for k in keys), dtype=np.int64, count=len(keys))
+        if int(little.max()) >= 2**n:
+            raise ProviderJobError(f"counts key {max(keys)!r} does not fit {n} measured bits")
+        return reverse_bits(little, n)
+
+    return _outputs_from_counts(template, counts, states_of)
 
 
 def outputs_from_bitstring_counts(
     template: CircuitTemplate, counts: Sequence[Mapping[str, int | float]]
 ) -> np.ndarray:
     """Outputs [R, n_outputs] from Braket-style counts: qubit 0 is the leftmost character."""
-    rows = []
-    for row in counts:
-        if not row:
-            raise ProviderJobError("the provider returned empty counts for a circuit")
-        for key in row:
-            _check_width(template, len(key), f"counts key {key!r}")
-            break
-        states = np.fromiter((int(k, 2) for k in row), dtype=np.int64, count=len(row))
-        weights = np.fromiter(row.values(), dtype=np.float64, count=len(row))
-        rows.append(outputs_from_histogram(template, states, weights))
-    return np.stack(rows)
+
+    def states_of(keys: list[str]) -> np.ndarray:
+        _check_width(template, len(keys[0]), f"counts key {keys[0]!r}")
+        return np.fromiter((int(k, 2) for k in keys), dtype=np.int64, count=len(keys))
+
+    return _outputs_from_counts(template, counts, states_of)
 
 
 def outputs_from_bits(template: CircuitTemplate, bits: np.ndarray) -> np.ndarray:
