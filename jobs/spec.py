@@ -95,6 +95,11 @@ class TrainSpec:
         _choice("learning-rate schedule", self.schedule, SCHEDULES)
         _choice("trunk", self.trunk, TRUNKS)
         _positive("SPSA samples", self.spsa_samples, 1000)
+        if self.noise and not self.uses_remote_backend:
+            raise SpecError(f"--noise {self.noise!r} would be ignored: the exact statevector path "
+                            "is noiseless; use --backend aer or braket_dm (or a fake_<device>)")
+        if self.model == "cnn" and self.shots is not None:
+            raise SpecError("model cnn runs no circuits; --shots would not be used")
         if self.model == "cnn" and self.backend != EXACT_BACKEND:
             raise SpecError(f"model cnn runs no circuits; backend {self.backend!r} would not be "
                             "used (choose a quantum model or leave --backend out)")

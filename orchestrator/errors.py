@@ -19,6 +19,10 @@ class InvalidTransitionError(OrchestratorError):
     """A state change that the transition table does not allow."""
 
 
+class JobNotUsableError(OrchestratorError):
+    """A job exists but cannot serve the request (an inference source that did not succeed)."""
+
+
 class SettingsError(OrchestratorError):
     """A setting (environment variable or option) has a value that cannot be used."""
 

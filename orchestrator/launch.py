@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,7 +60,7 @@ def spawn_background(settings: Settings, job_id: str) -> Path:
         subprocess.Popen(
             [sys.executable, "-m", "orchestrator.background", job_id],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, env=dict(os.environ),
+            start_new_session=True,
         )
     return log_path
 

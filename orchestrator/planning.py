@@ -8,7 +8,7 @@ from typing import Any
 
 from orchestrator import repository as repo
 from orchestrator.db import get_engine, session_scope
-from orchestrator.errors import InvalidTransitionError
+from orchestrator.errors import JobNotUsableError
 from orchestrator.settings import Settings
 from orchestrator.states import JobState
 
@@ -57,11 +57,11 @@ def source_of_inference(settings: Settings, job_id: str) -> tuple[str, dict[str,
     with session_scope(settings.database_url) as session:
         job = repo.get_job(session, job_id)
         if job.kind != "train" or job.state != JobState.SUCCEEDED.value:
-            raise InvalidTransitionError(
+            raise JobNotUsableError(
                 f"job {job.id} is a {job.state} {job.kind} job; --from needs a SUCCEEDED "
                 "training job")
         if repo.latest_checkpoint(session, job.id, kinds=("final",)) is None:
-            raise InvalidTransitionError(f"job {job.id} kept no final parameters")
+            raise JobNotUsableError(f"job {job.id} kept no final parameters")
         return job.id, dict(job.spec)
 
 

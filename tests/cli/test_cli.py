@@ -101,6 +101,10 @@ def test_detached_run_finishes_in_the_background(mnist_dir: Path) -> None:
         (["--observables", "y"], ["observables must be"]),
         (["--shots", "0"], ["shots must be greater than 0"]),
         (["--gradient", "adjoint"], ["unknown gradient 'adjoint'", "parameter-shift, spsa"]),
+        (["--noise", "depol1=0.1"], ["would be ignored", "aer or braket_dm"]),
+        (["--model", "cnn", "--shots", "100"], ["--shots would not be used"]),
+        (["--trunk", "resnet"], ["unknown trunk 'resnet'", "lenet5, lenet-wide"]),
+        (["--schedule", "step"], ["unknown learning-rate schedule 'step'"]),
     ],
 )
 @pytest.mark.usefixtures("home")
