@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from backends.circuit import CircuitTemplate
+from qorch.backends.circuits.template import CircuitTemplate
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from backends.errors import NoiseSpecError
+from qorch.backends.errors import NoiseSpecError
 
 # key: (description, low, high, low inclusive). Probabilities follow Braket's conventions (the
 # chance that an error happens), so `depol1=p` is the same channel on Aer and on Braket DM.

@@ -7,9 +7,9 @@ import json
 import os
 from typing import Any
 
-from backends.contract import Backend
-from backends.errors import BackendError, CapabilityError, DeviceUnavailableError
-from backends.noise import NoiseSpec, parse_noise
+from qorch.backends.contract import Backend
+from qorch.backends.errors import BackendError, CapabilityError, DeviceUnavailableError
+from qorch.backends.noise import NoiseSpec, parse_noise
 
 ACCEPTED = (
     "statevector, aer, fake_<device> (e.g. fake_brisbane), ibm_<device> (e.g. ibm_fez), "
@@ -31,20 +31,20 @@ def is_backend_name(name: str) -> bool:
 
 def _make(name: str, shots: int | None, noise: NoiseSpec, seed: int | None) -> Backend:
     if name == "statevector":
-        from backends.torch_backend import StatevectorBackend
+        from qorch.backends.simulator.backend import StatevectorBackend
 
         return StatevectorBackend(seed=seed, noise=noise)
     if name == "aer":
-        from backends.aer_backend import AerBackend
+        from qorch.backends.qiskit.aer import AerBackend
 
         return AerBackend(seed=seed, noise=noise)
     if name in ("braket_sv", "braket_dm"):
-        from backends.braket_local import BraketLocalBackend
+        from qorch.backends.braket.local import BraketLocalBackend
 
         return BraketLocalBackend(name, seed=seed, noise=noise)
     if name.startswith("fake_"):
-        from backends.fake_backend import FakeDeviceBackend
-        from backends.ibm_devices import canonical_fake_names, fake_device_classes
+        from qorch.backends.ibm.devices import canonical_fake_names, fake_device_classes
+        from qorch.backends.ibm.fake import FakeDeviceBackend
 
         if name not in fake_device_classes():
             close = difflib.get_close_matches(name, canonical_fake_names(), n=3)
@@ -55,11 +55,11 @@ def _make(name: str, shots: int | None, noise: NoiseSpec, seed: int | None) -> B
             )
         return FakeDeviceBackend(name, seed=seed, noise=noise)
     if name.startswith(("ibm_", "ibmq_")):
-        from backends.ibm import IBMRuntimeBackend
+        from qorch.backends.ibm.runtime import IBMRuntimeBackend
 
         return IBMRuntimeBackend(name, shots=shots, noise=noise)
     if name.startswith(("braket:", "arn:aws:braket:")):
-        from backends.braket_aws import BraketDeviceBackend
+        from qorch.backends.braket.aws import BraketDeviceBackend
 
         return BraketDeviceBackend(name, shots=shots, noise=noise)
     close = difflib.get_close_matches(name, ["statevector", "aer", "braket_sv", "braket_dm"], n=1)
@@ -104,16 +104,16 @@ def _fake_qubits(cls: type) -> int | None:
 
 def describe_all() -> list[dict[str, Any]]:
     """One row per backend name: name, kind, qubits, noise, credentials present, retired, note."""
-    from backends.braket_aws import aws_credentials_present
-    from backends.braket_pricing import DEVICE_ARNS, STATIC_QUBITS
-    from backends.circuit import MAX_QUBITS
-    from backends.ibm import credentials_present
-    from backends.ibm_devices import (
+    from qorch.backends.braket.aws import aws_credentials_present
+    from qorch.backends.braket.pricing import DEVICE_ARNS, STATIC_QUBITS
+    from qorch.backends.circuits.template import MAX_QUBITS
+    from qorch.backends.ibm.devices import (
         CURRENT_IBM_HINT,
         RETIRED_IBM,
         canonical_fake_names,
         fake_device_classes,
     )
+    from qorch.backends.ibm.runtime import credentials_present
 
     def row(name: str, kind: str, qubits: int | None, noise: str, credentials: bool | None,
             retired: bool = False, note: str = "") -> dict[str, Any]:  # fmt: skip

@@ -71,9 +71,9 @@ class EpochPrinter:
 def run(name: str, options: dict[str, Any], threads: int | None) -> dict[str, Any]:
     import torch
 
-    from jobs.data import load_tensors
-    from jobs.spec import TrainSpec
-    from jobs.training import train
+    from qorch.jobs.data.tensors import load_tensors
+    from qorch.jobs.loops.training import train
+    from qorch.jobs.spec import TrainSpec
 
     if threads:
         torch.set_num_threads(threads)

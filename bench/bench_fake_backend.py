@@ -29,8 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backends.circuit import CircuitTemplate
-from backends.contract import CircuitBatch
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.contract import CircuitBatch
 
 SHOTS = 1024
 NOISE = "depol1=0.001,depol2=0.01,readout=0.02,amp=0.001,phase=0.002"
@@ -63,9 +63,9 @@ def fake_brisbane(template: CircuitTemplate, params: np.ndarray, repeats: int) -
     from qiskit_ibm_runtime import EstimatorV2, SamplerV2
     from qiskit_ibm_runtime.fake_provider import FakeBrisbane
 
-    from backends.fake_backend import FakeDeviceBackend
-    from backends.ibm_devices import OPTIMIZATION_LEVEL, TRANSPILE_SEED, transpile_template
-    from backends.qiskit_export import parameter_matrix, qiskit_observables, to_qiskit
+    from qorch.backends.ibm.devices import OPTIMIZATION_LEVEL, TRANSPILE_SEED, transpile_template
+    from qorch.backends.ibm.fake import FakeDeviceBackend
+    from qorch.backends.qiskit.compile import parameter_matrix, qiskit_observables, to_qiskit
 
     rows = params.shape[0]
     batch = CircuitBatch(template, params, SHOTS)
@@ -124,10 +124,10 @@ def fake_brisbane(template: CircuitTemplate, params: np.ndarray, repeats: int) -
 def aer_noise(template: CircuitTemplate, params: np.ndarray, repeats: int) -> dict[str, Any]:
     from qiskit_aer.primitives import SamplerV2 as AerSampler
 
-    from backends.aer_backend import measured_circuit
-    from backends.noise import parse_noise
-    from backends.qiskit_export import parameter_matrix
-    from backends.registry import resolve
+    from qorch.backends.noise import parse_noise
+    from qorch.backends.qiskit.aer import measured_circuit
+    from qorch.backends.qiskit.compile import parameter_matrix
+    from qorch.backends.registry import resolve
 
     rows = params.shape[0]
     batch = CircuitBatch(template, params, SHOTS)
@@ -149,7 +149,7 @@ def aer_noise(template: CircuitTemplate, params: np.ndarray, repeats: int) -> di
 
 
 def braket_local(template: CircuitTemplate, params: np.ndarray) -> dict[str, Any]:
-    from backends.registry import resolve
+    from qorch.backends.registry import resolve
 
     rows = min(32, params.shape[0])
     batch = CircuitBatch(template, params[:rows], SHOTS)

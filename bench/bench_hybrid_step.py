@@ -29,9 +29,9 @@ def build(variant: str, qubits: int, layers: int):  # type: ignore[no-untyped-de
     sys.path.insert(0, str(REPO / "bench"))
     from bench_simulator import pennylane_layer
 
-    from jobs.models import HybridLeNet, LeNetFeatures, to_angles
-    from jobs.quantum_layer import QuantumLayer
-    from jobs.spec import TrainSpec
+    from qorch.jobs.models.builders import HybridLeNet, LeNetFeatures, to_angles
+    from qorch.jobs.quantum.layer import QuantumLayer
+    from qorch.jobs.spec import TrainSpec
 
     spec = TrainSpec(qubits=qubits, layers=layers, observables=("z",), entangler="cnot-ring")
     template = spec.template()
@@ -62,7 +62,7 @@ def child(variant: str, qubits: int, layers: int, steps: int, threads: int) -> d
     import torch
     from torch import nn
 
-    from jobs.data import load_tensors
+    from qorch.jobs.data.tensors import load_tensors
 
     torch.set_num_threads(threads)
     data = load_tensors("mnist", train_size=64 * 8, test_size=10,

@@ -46,9 +46,9 @@ def qorch(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[s
 def ledger_counts(job_id: str) -> dict[str, object]:
     from sqlalchemy import select
 
-    from orchestrator.db import session_scope
-    from orchestrator.models import Execution
-    from orchestrator.settings import load_settings
+    from qorch.orchestrator.settings import load_settings
+    from qorch.orchestrator.store.db import session_scope
+    from qorch.orchestrator.store.models import Execution
 
     with session_scope(load_settings().database_url) as session:
         rows = list(session.scalars(select(Execution).where(Execution.job_id == job_id)))

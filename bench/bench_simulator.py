@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from backends.circuit import CircuitTemplate
-from backends.statevector import simulate
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.simulator.engine import simulate
 
 SIZES = ((4, 2), (8, 4), (12, 4))
 CIRCUITS = (

@@ -26,9 +26,9 @@ def plain_torch(data_dir: str, threads: int) -> dict[str, float]:
     import torch
     from torch import nn
 
-    from jobs.data import load_tensors
-    from jobs.models import LeNet5
-    from jobs.training import epoch_order, evaluate
+    from qorch.jobs.data.tensors import load_tensors
+    from qorch.jobs.loops.training import epoch_order, evaluate
+    from qorch.jobs.models.builders import LeNet5
 
     torch.set_num_threads(threads)
     data = load_tensors("mnist", train_size=None, test_size=None, data_dir=Path(data_dir),
@@ -53,13 +53,13 @@ def plain_torch(data_dir: str, threads: int) -> dict[str, float]:
 def qorch_loop(data_dir: str, threads: int) -> dict[str, float]:
     import torch
 
-    from jobs.data import load_tensors
-    from jobs.spec import TrainSpec
-    from jobs.training import train
-    from orchestrator.context import StoreContext
-    from orchestrator.db import session_scope
-    from orchestrator.service import create_job
-    from orchestrator.settings import load_settings
+    from qorch.jobs.data.tensors import load_tensors
+    from qorch.jobs.loops.training import train
+    from qorch.jobs.spec import TrainSpec
+    from qorch.orchestrator.runtime.context import StoreContext
+    from qorch.orchestrator.service import create_job
+    from qorch.orchestrator.settings import load_settings
+    from qorch.orchestrator.store.db import session_scope
 
     torch.set_num_threads(threads)
     settings = load_settings()
@@ -67,8 +67,8 @@ def qorch_loop(data_dir: str, threads: int) -> dict[str, float]:
                      threads=threads)
     job_id = create_job(settings, "train", spec.to_dict(), spec.backend)
     with session_scope(settings.database_url) as session:
-        from orchestrator.states import JobState
-        from orchestrator.transitions import transition
+        from qorch.orchestrator.store.states import JobState
+        from qorch.orchestrator.store.transitions import transition
 
         transition(session, job_id, JobState.RUNNING, origin="bench")
     data = load_tensors("mnist", train_size=None, test_size=None, data_dir=Path(data_dir),

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from cli import render
-from cli.common import Detach, JobId, JsonFlag, RayAddress, after_launch, settings
-from cli.errors import report
-from cli.submit import submit_app
+from qorch.cli import render
+from qorch.cli.common import Detach, JobId, JsonFlag, RayAddress, after_launch, settings
+from qorch.cli.errors import report
+from qorch.cli.submit import submit_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Train and evaluate hybrid quantum-classical classifiers as jobs.")
@@ -41,8 +41,8 @@ def list_jobs(
     as_json: JsonFlag = False,
 ) -> None:
     """List jobs, newest first."""
-    from orchestrator.service import list_jobs as list_
-    from orchestrator.states import parse_state
+    from qorch.orchestrator.service import list_jobs as list_
+    from qorch.orchestrator.store.states import parse_state
 
     try:
         states = [parse_state(s) for s in state or []]
@@ -60,7 +60,7 @@ def list_jobs(
 @app.command()
 def status(job_id: JobId, as_json: JsonFlag = False) -> None:
     """Spec, state, phase, progress, latest metrics and timings of a job."""
-    from orchestrator.service import status as status_
+    from qorch.orchestrator.service import status as status_
 
     info = status_(settings(), job_id)
     if as_json:
@@ -76,7 +76,7 @@ def logs(
                       ] = False,
 ) -> None:
     """Events and metrics of a job, oldest first."""
-    from orchestrator.service import new_records
+    from qorch.orchestrator.service import new_records
 
     render.stream_logs(settings(), job_id, new_records, follow)
 
@@ -84,7 +84,7 @@ def logs(
 @app.command()
 def cancel(job_id: JobId) -> None:
     """Stop a job: queued jobs end at once, running ones at their next step."""
-    from orchestrator.service import cancel as cancel_
+    from qorch.orchestrator.service import cancel as cancel_
 
     state = cancel_(settings(), job_id)
     print(f"{job_id}: {state.value}")
@@ -93,7 +93,7 @@ def cancel(job_id: JobId) -> None:
 @app.command()
 def resume(job_id: JobId, ray_address: RayAddress = None, detach: Detach = False) -> None:
     """Continue an INTERRUPTED job from its latest checkpoint."""
-    from orchestrator.submit import resume as resume_
+    from qorch.orchestrator.submit import resume as resume_
 
     current = settings()
     after_launch(current, resume_(current, job_id, address=ray_address, detach=detach), detach)
@@ -102,7 +102,7 @@ def resume(job_id: JobId, ray_address: RayAddress = None, detach: Detach = False
 @app.command()
 def backends(as_json: JsonFlag = False) -> None:
     """Backends you can name with --backend: kind, qubits, noise, credentials, retired devices."""
-    from backends.registry import describe_all
+    from qorch.backends.registry import describe_all
 
     rows = describe_all()
     if as_json:
@@ -114,7 +114,7 @@ def backends(as_json: JsonFlag = False) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations to the store (also done on first use)."""
-    from orchestrator.service import upgrade_database
+    from qorch.orchestrator.service import upgrade_database
 
     print(upgrade_database(settings()))
 

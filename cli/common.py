@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli import render
+from qorch.cli import render
 
 if TYPE_CHECKING:
-    from orchestrator.settings import Settings
+    from qorch.orchestrator.settings import Settings
 
 JobId = Annotated[str, typer.Argument(help="Job id (or a unique prefix of 4+ characters).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print only JSON.")]
@@ -21,7 +21,7 @@ DryRun = Annotated[bool, typer.Option(
 
 
 def settings() -> Settings:
-    from orchestrator.settings import load_settings
+    from qorch.orchestrator.settings import load_settings
 
     return load_settings()
 
@@ -41,7 +41,7 @@ def labels(text: str) -> list[int]:
 def after_launch(current: Settings, launched: Any, detach: bool) -> None:
     """Detached: print the id. Attached: progress bar until the job ends, exit 1 unless it
     succeeded."""
-    from orchestrator.submit import follow
+    from qorch.orchestrator.submit import follow
 
     if detach:
         print(launched.job_id)

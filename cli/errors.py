@@ -12,9 +12,9 @@ USAGE, RUNTIME = 2, 1
 
 def exit_code_for(err: BaseException) -> int | None:
     """Exit code of an expected error, or None for a bug (which keeps its traceback)."""
-    from backends.errors import BackendError, CapabilityError, NoiseSpecError, TemplateError
-    from jobs.errors import DatasetError, JobError, SpecError
-    from orchestrator.errors import OrchestratorError
+    from qorch.backends.errors import BackendError, CapabilityError, NoiseSpecError, TemplateError
+    from qorch.jobs.errors import DatasetError, JobError, SpecError
+    from qorch.orchestrator.errors import OrchestratorError
 
     if isinstance(err, typer.TyperException):  # click's usage errors, vendored by typer
         return int(getattr(err, "exit_code", USAGE))

@@ -202,7 +202,7 @@ def stream_logs(settings: Any, job_id: str, new_records: Any, follow: bool) -> N
                       f"{rec.name}={rec.value:.6g}")
         last_event = events[-1].id if events else last_event
         last_metric = metrics[-1].id if metrics else last_metric
-        from orchestrator.states import JobState
+        from qorch.orchestrator.store.states import JobState
 
         if not follow or (JobState(job.state).terminal and not events and not metrics):
             return

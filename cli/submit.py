@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import (
+from qorch.cli.common import (
     Detach,
     DryRun,
     RayAddress,
@@ -39,11 +39,11 @@ def _data_dir(option: Path | None) -> str | None:
 def _plan_or_launch(spec: Any, ray_address: str | None, detach: bool, dry_run: bool) -> None:
     current = settings()
     if dry_run:
-        from orchestrator.planning import plan
+        from qorch.orchestrator.planning import plan
 
         print(json.dumps(plan(current, spec), indent=2))
         return
-    from orchestrator.submit import submit
+    from qorch.orchestrator.submit import submit
 
     after_launch(current, submit(current, spec, address=ray_address, detach=detach), detach)
 
@@ -93,7 +93,7 @@ def submit_train(
     dry_run: DryRun = False,
 ) -> None:
     """Train a classifier as a job; attached runs show a progress bar."""
-    from jobs.spec import TrainSpec
+    from qorch.jobs.spec import TrainSpec
 
     spec = TrainSpec(
         dataset=dataset, model=model, epochs=epochs, batch_size=batch_size, lr=lr,
@@ -124,8 +124,8 @@ def submit_infer(
 ) -> None:
     """Evaluate a trained job's final parameters on any backend: accuracy, per-class accuracy,
     confusion matrix."""
-    from jobs.spec import InferSpec
-    from orchestrator.planning import source_of_inference
+    from qorch.jobs.spec import InferSpec
+    from qorch.orchestrator.planning import source_of_inference
 
     job_id, trained = source_of_inference(settings(), source)
     spec = InferSpec(source_job=job_id, trained=trained, backend=backend, shots=shots,

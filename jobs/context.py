@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
-    from backends.contract import CircuitBatch
+    from qorch.backends.contract import CircuitBatch
 
 
 class JobContext(Protocol):

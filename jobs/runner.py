@@ -7,13 +7,13 @@ from typing import Any
 
 import torch
 
-from jobs.context import JobContext
-from jobs.data import TensorData, load_tensors
-from jobs.errors import JobError, SpecError
-from jobs.inference import InferOutcome, infer
-from jobs.remote import RemoteCircuit
-from jobs.spec import InferSpec, TrainSpec
-from jobs.training import TrainOutcome, train
+from qorch.jobs.context import JobContext
+from qorch.jobs.data.tensors import TensorData, load_tensors
+from qorch.jobs.errors import JobError, SpecError
+from qorch.jobs.loops.inference import InferOutcome, infer
+from qorch.jobs.loops.training import TrainOutcome, train
+from qorch.jobs.quantum.shots import RemoteCircuit
+from qorch.jobs.spec import InferSpec, TrainSpec
 
 JOB_KINDS = ("train", "infer")
 

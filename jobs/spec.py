@@ -6,12 +6,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from backends.circuit import CircuitTemplate
-from backends.errors import TemplateError
-from backends.registry import ACCEPTED as BACKEND_FORMS
-from backends.registry import is_backend_name
-from jobs.datasets import DATASETS, SPLIT_SIZES
-from jobs.errors import SpecError
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.errors import TemplateError
+from qorch.backends.registry import ACCEPTED as BACKEND_FORMS
+from qorch.backends.registry import is_backend_name
+from qorch.jobs.data.datasets import DATASETS, SPLIT_SIZES
+from qorch.jobs.errors import SpecError
 
 MODEL_NAMES = ("hybrid-lenet", "qnn", "pure-qnn", "cnn")
 QUANTUM_MODELS = ("hybrid-lenet", "qnn", "pure-qnn")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from orchestrator.service import job_threads
-from orchestrator.settings import load_settings
-from orchestrator.submit import follow, launch
+from qorch.orchestrator.service import job_threads
+from qorch.orchestrator.settings import load_settings
+from qorch.orchestrator.submit import follow, launch
 
 
 def main(job_id: str) -> int:

@@ -6,17 +6,17 @@ import math
 from pathlib import Path
 from typing import Any
 
-from orchestrator import repository as repo
-from orchestrator.db import get_engine, session_scope
-from orchestrator.errors import JobNotUsableError
-from orchestrator.settings import Settings
-from orchestrator.states import JobState
+from qorch.orchestrator.errors import JobNotUsableError
+from qorch.orchestrator.settings import Settings
+from qorch.orchestrator.store import repository as repo
+from qorch.orchestrator.store.db import get_engine, session_scope
+from qorch.orchestrator.store.states import JobState
 
 
 def data_sizes(settings: Settings, spec: Any) -> tuple[int, int]:
     """Verify the dataset files and the subset sizes; returns (train, test) images used."""
-    from jobs.data import check_sizes
-    from jobs.datasets import ensure_files
+    from qorch.jobs.data.datasets import ensure_files
+    from qorch.jobs.data.tensors import check_sizes
 
     model = spec.model_spec()
     data_dir = Path(model.data_dir) if model.data_dir else settings.data_dir
@@ -31,7 +31,7 @@ def checked_backend(spec: Any) -> Any:
     model = spec.model_spec()
     if not model.uses_remote_backend:
         return None
-    from backends.registry import resolve
+    from qorch.backends.registry import resolve
 
     backend = resolve(model.backend, shots=model.shots, noise=model.noise, seed=model.seed)
     backend.validate(model.template(), model.shots)
@@ -40,7 +40,7 @@ def checked_backend(spec: Any) -> Any:
 
 def prepare(settings: Settings, spec: Any) -> dict[str, Any]:
     """Everything that can refuse a submission, before any row exists; returns the summary."""
-    from jobs.models import summarize
+    from qorch.jobs.models.builders import summarize
 
     get_engine(settings.database_url)
     n_train, n_test = data_sizes(settings, spec)
@@ -67,7 +67,7 @@ def source_of_inference(settings: Settings, job_id: str) -> tuple[str, dict[str,
 
 def plan(settings: Settings, spec: Any) -> dict[str, Any]:
     """Circuits, provider jobs, shots and (where a price is known) cost, without a job."""
-    from jobs.gradients import rows_per_sample
+    from qorch.jobs.quantum.gradients import rows_per_sample
 
     model = spec.model_spec()
     n_train, n_test = data_sizes(settings, spec)

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from orchestrator import ledger
-from orchestrator import repository as repo
-from orchestrator.db import get_engine, session_scope
-from orchestrator.errors import InvalidTransitionError
-from orchestrator.models import Checkpoint, Execution, Job, JobEvent, Metric
-from orchestrator.settings import Settings
-from orchestrator.states import JobState
-from orchestrator.transitions import transition
+from qorch.orchestrator.errors import InvalidTransitionError
+from qorch.orchestrator.settings import Settings
+from qorch.orchestrator.store import ledger
+from qorch.orchestrator.store import repository as repo
+from qorch.orchestrator.store.db import get_engine, session_scope
+from qorch.orchestrator.store.models import Checkpoint, Execution, Job, JobEvent, Metric
+from qorch.orchestrator.store.states import JobState
+from qorch.orchestrator.store.transitions import transition
 
 HEARTBEAT_TIMEOUT = timedelta(seconds=float(os.environ.get("QORCH_HEARTBEAT_TIMEOUT", "120")))
 
@@ -124,7 +124,7 @@ def requeue(settings: Settings, job_id: str) -> Job:
 
 
 def upgrade_database(settings: Settings) -> str:
-    from orchestrator.db import current_revision, describe
+    from qorch.orchestrator.store.db import current_revision, describe
 
     engine = get_engine(settings.database_url)
     return f"{describe(engine.url)} at revision {current_revision(engine)}"

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.errors import SettingsError
+from qorch.orchestrator.errors import SettingsError
 
 DEFAULT_HOME = Path("~/.qorch")
 

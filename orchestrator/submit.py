@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator import service
-from orchestrator.cluster import connect
-from orchestrator.db import session_scope
-from orchestrator.launch import spawn_background, start_on_ray
-from orchestrator.models import Job, JobEvent, Metric
-from orchestrator.planning import prepare
-from orchestrator.settings import Settings
-from orchestrator.states import JobState
-from orchestrator.transitions import transition
+from qorch.orchestrator import service
+from qorch.orchestrator.planning import prepare
+from qorch.orchestrator.runtime.cluster import connect
+from qorch.orchestrator.runtime.launch import spawn_background, start_on_ray
+from qorch.orchestrator.settings import Settings
+from qorch.orchestrator.store.db import session_scope
+from qorch.orchestrator.store.models import Job, JobEvent, Metric
+from qorch.orchestrator.store.states import JobState
+from qorch.orchestrator.store.transitions import transition
 
 POLL_S = 0.5
 

@@ -55,7 +55,7 @@ def postgres_url() -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    from orchestrator.db import dispose_engines
+    from qorch.orchestrator.store.db import dispose_engines
 
     dispose_engines()
     with admin.begin() as conn:
@@ -92,8 +92,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def ray_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """One embedded local Ray for the whole test session (starting one costs seconds)."""
-    from orchestrator.cluster import connect
-    from orchestrator.settings import Settings
+    from qorch.orchestrator.runtime.cluster import connect
+    from qorch.orchestrator.settings import Settings
 
     ray_home = Path("/tmp") / f"qorch-test-{uuid.uuid4().hex[:6]}"
     ray_home.mkdir()

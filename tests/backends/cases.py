@@ -8,7 +8,13 @@ import random
 
 import torch
 
-from backends.circuit import ENCODINGS, ENTANGLERS, OBSERVABLES, ROTATIONS, CircuitTemplate
+from qorch.backends.circuits.template import (
+    ENCODINGS,
+    ENTANGLERS,
+    OBSERVABLES,
+    ROTATIONS,
+    CircuitTemplate,
+)
 
 COMBOS = list(itertools.product(ENCODINGS, ROTATIONS, ENTANGLERS))
 COMBO_IDS = ["/".join(c) for c in COMBOS]

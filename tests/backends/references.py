@@ -7,7 +7,7 @@ from typing import Any
 import pennylane as qml
 import torch
 
-from backends.circuit import CircuitTemplate
+from qorch.backends.circuits.template import CircuitTemplate
 
 _ROT = {"rx": qml.RX, "ry": qml.RY, "rz": qml.RZ}
 

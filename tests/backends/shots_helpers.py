@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from backends.circuit import CircuitTemplate
-from backends.contract import CircuitBatch
-from backends.statevector import simulate
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.contract import CircuitBatch
+from qorch.backends.simulator.engine import simulate
 
 # Small but varied: every encoding family, rotation set, entangler and observable appears.
 TEMPLATES = (

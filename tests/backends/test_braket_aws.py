@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backends.braket_aws import BraketDeviceBackend
-from backends.braket_pricing import estimate_cost, prices, resolve_arn
-from backends.braket_tasks import classify, decode_results
-from backends.circuit import CircuitTemplate
-from backends.errors import (
+from qorch.backends.braket.aws import BraketDeviceBackend
+from qorch.backends.braket.pricing import estimate_cost, prices, resolve_arn
+from qorch.backends.braket.tasks import classify, decode_results
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.errors import (
     CapabilityError,
     CredentialsError,
     DeviceUnavailableError,
@@ -166,7 +166,7 @@ def test_submit_sends_one_program_set_and_decodes_it() -> None:
 def test_retrieve_polls_queued_tasks_then_decodes() -> None:
     from braket.devices import LocalSimulator
 
-    from backends.braket_compile import row_inputs, to_braket
+    from qorch.backends.braket.compile import row_inputs, to_braket
 
     b = batch(T, 2, 400, seed=8)
     sim = LocalSimulator("braket_sv")
@@ -209,7 +209,7 @@ def test_prices_are_dated_and_estimates_add_up() -> None:
 def test_explicit_measurements_compile_and_run_locally() -> None:
     from braket.devices import LocalSimulator
 
-    from backends.braket_compile import parameter_names, row_inputs, to_braket
+    from qorch.backends.braket.compile import parameter_names, row_inputs, to_braket
 
     b = batch(T, 2, 2000, seed=1)
     circuit = to_braket(T, measure=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from backends.circuit import CircuitTemplate
-from backends.errors import BackendError, TemplateError
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.errors import BackendError, TemplateError
 
 BASE = CircuitTemplate(4, 2, "angle-ry", "ry", "cnot-ring", ("z",))
 

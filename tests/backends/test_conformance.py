@@ -7,10 +7,10 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from backends.circuit import CircuitTemplate
-from backends.contract import Backend, CircuitBatch, JobHandle
-from backends.errors import BackendError, CapabilityError, ProviderJobError
-from backends.registry import resolve
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.contract import Backend, CircuitBatch, JobHandle
+from qorch.backends.errors import BackendError, CapabilityError, ProviderJobError
+from qorch.backends.registry import resolve
 from tests.backends.shots_helpers import TEMPLATES, batch, exact, standard_errors, z_columns
 
 SHOTS = 2000

@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backends.circuit import CircuitTemplate
-from backends.errors import (
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.errors import (
     CapabilityError,
     CredentialsError,
     DeviceUnavailableError,
     ProviderJobError,
     ProviderUnreachableError,
 )
-from backends.ibm import IBMRuntimeBackend
-from backends.ibm_jobs import classify
-from backends.registry import resolve
+from qorch.backends.ibm.jobs import classify
+from qorch.backends.ibm.runtime import IBMRuntimeBackend
+from qorch.backends.registry import resolve
 from tests.backends.fake_ibm_service import FakeRuntimeJob, FakeRuntimeService, sampler_result
 from tests.backends.shots_helpers import batch, standard_errors
 
@@ -152,8 +152,8 @@ def test_real_service_errors_are_classified(tmp_path: Path) -> None:
         """
         import json
         from qiskit_ibm_runtime import QiskitRuntimeService
-        from backends.ibm_jobs import classify
-        from backends.provider_errors import network_cause
+        from qorch.backends.ibm.jobs import classify
+        from qorch.backends.provider_errors import network_cause
         out = {}
         for label, kwargs in [("none", {}), ("bogus", {"token": "x" * 44})]:
             try:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backends.circuit import CircuitTemplate
-from backends.decode import (
+from qorch.backends.circuits.decode import (
     outputs_from_bits,
     outputs_from_bitstring_counts,
     outputs_from_qiskit_counts,
     reverse_bits,
 )
-from backends.errors import NoiseSpecError, ProviderJobError
-from backends.noise import NoiseSpec, accepted_keys, parse_noise
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.errors import NoiseSpecError, ProviderJobError
+from qorch.backends.noise import NoiseSpec, accepted_keys, parse_noise
 
 
 def test_parse_full_spec_and_canonical_string() -> None:
@@ -61,7 +61,7 @@ def test_aer_model_covers_the_exported_gates() -> None:
 
 
 def test_braket_refuses_thermal_and_adds_pragmas() -> None:
-    from backends.braket_compile import to_braket
+    from qorch.backends.braket.compile import to_braket
 
     circuit = to_braket(CircuitTemplate(2, 1))
     with pytest.raises(NoiseSpecError, match="only supported on aer"):

@@ -11,9 +11,9 @@ from qiskit import transpile
 from qiskit.circuit import Parameter
 from qiskit.quantum_info import Statevector
 
-from backends.circuit import CircuitTemplate
-from backends.errors import ParameterError
-from backends.qiskit_export import (
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.errors import ParameterError
+from qorch.backends.qiskit.compile import (
     bind_values,
     outputs_from_statevector,
     parameter_matrix,
@@ -21,7 +21,7 @@ from backends.qiskit_export import (
     qiskit_observables,
     to_qiskit,
 )
-from backends.statevector import simulate
+from qorch.backends.simulator.engine import simulate
 from tests.backends.cases import COMBO_IDS, COMBOS, random_parameters, random_template
 
 TOL = 1e-5

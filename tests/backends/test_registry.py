@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from backends.errors import BackendError, CapabilityError, DeviceUnavailableError
-from backends.ibm_devices import canonical_fake_names, fake_device_classes
-from backends.registry import describe_all, resolve
+from qorch.backends.errors import BackendError, CapabilityError, DeviceUnavailableError
+from qorch.backends.ibm.devices import canonical_fake_names, fake_device_classes
+from qorch.backends.registry import describe_all, resolve
 
 
 def test_every_fake_backend_is_enumerated_with_snake_case_names() -> None:

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import pytest
 import torch
 
-import backends.statevector_kernels as kernels
-from backends.circuit import CircuitTemplate
-from backends.errors import ParameterError
-from backends.measurement import outputs_from_probs
-from backends.statevector import (
+import qorch.backends.simulator.kernels as kernels
+from qorch.backends.circuits.readout import outputs_from_probs
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.errors import ParameterError
+from qorch.backends.simulator.engine import (
     outputs_from_probabilities,
     probabilities,
     sample_counts,

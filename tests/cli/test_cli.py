@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from migrations import HEAD_REVISION
+from qorch.migrations import HEAD_REVISION
 
 QORCH = [sys.executable, "-c", "from cli.app import main; main()"]
 

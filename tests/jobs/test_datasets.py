@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jobs.data import load_tensors
-from jobs.datasets import DATASETS, ensure_files, load_split
-from jobs.errors import DatasetError
+from qorch.jobs.data.datasets import DATASETS, ensure_files, load_split
+from qorch.jobs.data.tensors import load_tensors
+from qorch.jobs.errors import DatasetError
 from tests.conftest import DATASETS as SHARED
 
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from backends.circuit import CircuitTemplate
-from backends.contract import CircuitBatch
-from backends.statevector import simulate
-from jobs.gradients import fold, parameter_shift_plan, rows_per_sample, spsa_plan
-from jobs.quantum_layer import QuantumLayer
-from jobs.remote import RemoteCircuit, ShotEvaluation
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.contract import CircuitBatch
+from qorch.backends.simulator.engine import simulate
+from qorch.jobs.quantum.gradients import fold, parameter_shift_plan, rows_per_sample, spsa_plan
+from qorch.jobs.quantum.layer import QuantumLayer
+from qorch.jobs.quantum.shots import RemoteCircuit, ShotEvaluation
 
 
 def exact_outputs(batch: CircuitBatch) -> np.ndarray:
@@ -117,7 +117,7 @@ class BackendContext:
     """Executes batches on a real shot backend (through its contract) and records sizes."""
 
     def __init__(self, name: str, shots: int) -> None:
-        from backends.registry import resolve
+        from qorch.backends.registry import resolve
 
         self.backend = resolve(name, shots=shots, seed=11)
         self.sent: list[int] = []

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from jobs.data import load_tensors
-from jobs.errors import SpecError
-from jobs.models import build_model, parameter_counts, summarize
-from jobs.spec import TrainSpec
-from jobs.training import train
+from qorch.jobs.data.tensors import load_tensors
+from qorch.jobs.errors import SpecError
+from qorch.jobs.loops.training import train
+from qorch.jobs.models.builders import build_model, parameter_counts, summarize
+from qorch.jobs.spec import TrainSpec
 from tests.conftest import DATASETS as SHARED
 from tests.jobs.test_training import MemoryContext
 

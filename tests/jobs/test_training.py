@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.data import TensorData, load_tensors
-from jobs.spec import TrainSpec
-from jobs.training import train
+from qorch.jobs.data.tensors import TensorData, load_tensors
+from qorch.jobs.loops.training import train
+from qorch.jobs.spec import TrainSpec
 from tests.conftest import DATASETS as SHARED
 
 

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from backends.circuit import CircuitTemplate
-from backends.contract import CircuitBatch
-from backends.registry import resolve
-from orchestrator import ledger
-from orchestrator.db import session_scope
-from orchestrator.execution import LedgeredExecutor, chunk_bounds
-from orchestrator.ledger import LedgerKey
-from orchestrator.models import Execution
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.contract import CircuitBatch
+from qorch.backends.registry import resolve
+from qorch.orchestrator.runtime.executor import LedgeredExecutor, chunk_bounds
+from qorch.orchestrator.store import ledger
+from qorch.orchestrator.store.db import session_scope
+from qorch.orchestrator.store.ledger import LedgerKey
+from qorch.orchestrator.store.models import Execution
 from tests.orchestrator.test_store import make_job
 
 TEMPLATE = CircuitTemplate(3, 1, "angle-ry", "ry", "cnot-ring", ("z",))
@@ -119,8 +119,8 @@ def test_a_refused_submission_is_recorded_as_failed(sqlite_url: str) -> None:
 def test_cancel_while_waiting_in_an_ibm_queue(sqlite_url: str) -> None:
     """Re-attach to a queued IBM job (fake cloud service, real adapter), report the queue
     position as the phase, and on cancel stop the provider job and the ledger row."""
-    from backends.ibm import IBMRuntimeBackend
-    from jobs.errors import JobStopped
+    from qorch.backends.ibm.runtime import IBMRuntimeBackend
+    from qorch.jobs.errors import JobStopped
     from tests.backends.fake_ibm_service import FakeRuntimeJob, FakeRuntimeService
 
     job_id = make_job(sqlite_url)

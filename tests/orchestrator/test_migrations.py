@@ -5,9 +5,15 @@ from __future__ import annotations
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
-from migrations import HEAD_REVISION
-from orchestrator.db import current_revision, get_engine, parse_database_url
-from orchestrator.migrate import MIGRATIONS_DIR, alembic_config, check, downgrade, upgrade
+from qorch.migrations import HEAD_REVISION
+from qorch.orchestrator.store.db import current_revision, get_engine, parse_database_url
+from qorch.orchestrator.store.migrate import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    check,
+    downgrade,
+    upgrade,
+)
 
 TABLES = {"jobs", "job_events", "metrics", "checkpoints"}
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jobs.spec import TrainSpec
-from orchestrator import repository as repo
-from orchestrator import service
-from orchestrator.db import session_scope
-from orchestrator.launch import ACTOR_PREFIX, start_on_ray
-from orchestrator.settings import Settings, load_settings
-from orchestrator.states import JobState
-from orchestrator.submit import follow, resume, submit
+from qorch.jobs.spec import TrainSpec
+from qorch.orchestrator import service
+from qorch.orchestrator.runtime.launch import ACTOR_PREFIX, start_on_ray
+from qorch.orchestrator.settings import Settings, load_settings
+from qorch.orchestrator.store import repository as repo
+from qorch.orchestrator.store.db import session_scope
+from qorch.orchestrator.store.states import JobState
+from qorch.orchestrator.submit import follow, resume, submit
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
@@ -109,7 +109,7 @@ def test_failure_in_the_loop_is_recorded(settings: Settings, mnist_dir: Path) ->
     spec = _spec(mnist_dir, epochs=1)
     job_id = service.create_job(settings, "train", {**spec.to_dict(), "lr": -1.0},
                                 "statevector")
-    from orchestrator.submit import launch
+    from qorch.orchestrator.submit import launch
 
     job = follow(settings, launch(settings, job_id, threads=1, address=None, detach=False),
                  lambda *a: None)
@@ -122,7 +122,7 @@ def test_failure_in_the_loop_is_recorded(settings: Settings, mnist_dir: Path) ->
 def _ledger(settings: Settings, job_id: str) -> list:  # type: ignore[type-arg]
     from sqlalchemy import select
 
-    from orchestrator.models import Execution
+    from qorch.orchestrator.store.models import Execution
 
     with session_scope(settings.database_url) as session:
         return list(session.scalars(select(Execution).where(Execution.job_id == job_id)
@@ -148,8 +148,8 @@ def test_shot_training_sends_one_provider_job_per_step(settings: Settings, mnist
 
 
 def test_inference_job_on_another_backend(settings: Settings, mnist_dir: Path) -> None:
-    from jobs.spec import InferSpec
-    from orchestrator.planning import source_of_inference
+    from qorch.jobs.spec import InferSpec
+    from qorch.orchestrator.planning import source_of_inference
 
     trained = follow(settings, submit(settings, TrainSpec(
         model="hybrid-lenet", qubits=3, layers=1, train_size=512, test_size=64, lr=0.01, epochs=1,

@@ -7,12 +7,18 @@ import itertools
 import pytest
 from sqlalchemy import update
 
-from orchestrator import repository as repo
-from orchestrator.db import session_scope
-from orchestrator.errors import InvalidTransitionError
-from orchestrator.models import Job
-from orchestrator.states import TERMINAL_STATES, TRANSITIONS, JobState, is_allowed, parse_state
-from orchestrator.transitions import transition
+from qorch.orchestrator.errors import InvalidTransitionError
+from qorch.orchestrator.store import repository as repo
+from qorch.orchestrator.store.db import session_scope
+from qorch.orchestrator.store.models import Job
+from qorch.orchestrator.store.states import (
+    TERMINAL_STATES,
+    TRANSITIONS,
+    JobState,
+    is_allowed,
+    parse_state,
+)
+from qorch.orchestrator.store.transitions import transition
 
 ALLOWED = {
     (JobState.QUEUED, JobState.RUNNING), (JobState.QUEUED, JobState.CANCELLING),

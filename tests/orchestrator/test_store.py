@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from orchestrator import repository as repo
-from orchestrator.db import get_engine, parse_database_url, session_scope
-from orchestrator.errors import JobNotFoundError, StoreError
-from orchestrator.models import Job, utcnow
-from orchestrator.states import JobState
-from orchestrator.transitions import transition
+from qorch.orchestrator.errors import JobNotFoundError, StoreError
+from qorch.orchestrator.store import repository as repo
+from qorch.orchestrator.store.db import get_engine, parse_database_url, session_scope
+from qorch.orchestrator.store.models import Job, utcnow
+from qorch.orchestrator.store.states import JobState
+from qorch.orchestrator.store.transitions import transition
 
 
 def make_job(url: str, **spec: object) -> str:

@@ -1,0 +1,206 @@
+"""`braket:<device>` / ARN: Amazon Braket devices via AwsDevice; one program-set task per batch."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from typing import Any
+
+from qorch.backends.braket.pricing import STATIC_QUBITS, arn_parts, estimate_cost, resolve_arn
+from qorch.backends.braket.tasks import NO_CREDENTIALS, BraketTaskHandle, classify
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.contract import Capabilities, CircuitBatch
+from qorch.backends.errors import (
+    BackendError,
+    CapabilityError,
+    CredentialsError,
+    DeviceUnavailableError,
+)
+from qorch.backends.local.backend import check_params, check_request
+from qorch.backends.noise import NoiseSpec
+
+PROGRAM_SET = "braket.ir.openqasm.program_set"
+
+
+class BraketDeviceBackend:
+    """AwsDevice with a short-timeout, no-retry session; all rows in one program-set task when
+    the device supports program sets, else one task per job (max_circuits_per_job = 1, so the
+    orchestrator submits every row as its own task, each with a short id, before waiting)."""
+
+    def __init__(self, name: str, *, shots: int | None = None, noise: NoiseSpec | None = None,
+                 session_factory: Callable[[str], Any] | None = None,
+                 device_factory: Callable[[str, Any], Any] | None = None,
+                 task_factory: Callable[[str], Any] | None = None,
+                 poll_interval: float = 5.0) -> None:  # fmt: skip
+        self.arn = resolve_arn(name)
+        region, simulator, _, device = arn_parts(self.arn)
+        if noise is not None and not noise.is_noiseless:
+            raise CapabilityError(
+                f"{name} runs on Amazon Braket; --noise only applies to aer/braket_dm"
+            )
+        self.name = name if name.startswith(("braket:", "arn:")) else f"braket:{name}"
+        self.noise = NoiseSpec()
+        self.region = (
+            region
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or "us-east-1"
+        )
+        self._session_factory = session_factory or default_session
+        self._device_factory = device_factory or _aws_device
+        self._task_factory = task_factory
+        self._device: Any = None
+        self._session: Any = None
+        self._poll = poll_interval
+        self.capabilities = Capabilities(
+            kind="simulator" if simulator else "hardware",
+            max_qubits=STATIC_QUBITS.get(device, 20),
+            max_circuits_per_job=100,
+            max_shots=100_000,
+        )
+
+    def session(self) -> Any:
+        if self._session is None:
+            self._session = self._session_factory(self.region)
+        return self._session
+
+    def device(self) -> Any:
+        """Fetch the device (one GetDevice call); refuse it unless ONLINE; refine the limits."""
+        if self._device is None:
+            try:
+                device = self._device_factory(self.arn, self.session())
+                status = str(device.status).upper()
+                props = device.properties
+            except BackendError:
+                raise
+            except Exception as err:
+                raise classify(err, f"looking up {self.arn}") from err
+            if status != "ONLINE":
+                raise DeviceUnavailableError(
+                    f"{self.name} is {status} on Amazon Braket; nothing was submitted"
+                )
+            caps = self.capabilities
+            qubits = getattr(getattr(props, "paradigm", None), "qubitCount", None)
+            shots = getattr(getattr(props, "service", None), "shotsRange", None)
+            program_set = props.action.get(PROGRAM_SET) if hasattr(props, "action") else None
+            self.capabilities = dataclasses.replace(
+                caps,
+                max_qubits=int(qubits) if qubits else caps.max_qubits,
+                max_shots=int(shots[1]) if shots else caps.max_shots,
+                max_circuits_per_job=int(program_set.maximumExecutables) if program_set else 1,
+            )
+            self._device = device
+        return self._device
+
+    def _program_set_limits(self) -> tuple[int, int] | None:
+        action = getattr(self.device().properties, "action", {}).get(PROGRAM_SET)
+        return (int(action.maximumExecutables), int(action.maximumTotalShots)) if action else None
+
+    def _supported_ops(self) -> set[str] | None:
+        action = getattr(self.device().properties, "action", {})
+        for key in ("braket.ir.openqasm.program", PROGRAM_SET):
+            ops = getattr(action.get(key), "supportedOperations", None)
+            if ops:
+                return {str(op).lower() for op in ops}
+        return None
+
+    def validate(
+        self, template: CircuitTemplate, shots: int | None, n_circuits: int | None = None
+    ) -> None:
+        check_request(self.name, self.capabilities, template, shots, n_circuits)
+        self.device()
+        check_request(self.name, self.capabilities, template, shots, n_circuits)
+        ops = self._supported_ops()
+        needed = set(template.gate_counts())
+        if ops is not None and not needed <= ops:
+            raise CapabilityError(f"{self.name} does not support gates {sorted(needed - ops)}")
+        limits = self._program_set_limits()
+        if limits and shots and n_circuits and n_circuits * shots > limits[1]:
+            raise CapabilityError(
+                f"{self.name} takes at most {limits[1]} shots per program set; {n_circuits} rows x "
+                f"{shots} shots is {n_circuits * shots}: split the batch"
+            )
+
+    def estimate_cost(self, n_circuits: int, shots: int) -> dict[str, Any]:
+        """Dry-run cost (list prices): program-set tasks of up to max executables each, else one
+        task per row. Without a fetched device (no network yet) it assumes one task per row."""
+        limits = self._program_set_limits() if self._device is not None else None
+        tasks = -(-n_circuits // limits[0]) if limits else n_circuits
+        cost = estimate_cost(self.arn, tasks, shots * n_circuits // tasks)
+        cost["plan"] = "program sets" if limits else "one task per row"
+        return cost
+
+    def submit(self, batch: CircuitBatch) -> BraketTaskHandle:
+        from qorch.backends.braket.compile import input_sets, row_inputs, to_braket
+
+        self.validate(batch.template, batch.shots, batch.n_circuits)
+        check_params(batch)
+        shots = int(batch.shots or 0)
+        circuit, device = to_braket(batch.template), self.device()
+        try:
+            if self._program_set_limits():
+                from braket.program_sets import CircuitBinding, ProgramSet
+
+                binding = CircuitBinding(
+                    circuit, input_sets=input_sets(batch.template, batch.params)
+                )
+                program = ProgramSet(binding, shots_per_executable=shots)
+                tasks = [device.run(program, shots=shots * batch.n_circuits)]
+            else:
+                tasks = [
+                    device.run(circuit, shots=shots, inputs=inputs)
+                    for inputs in row_inputs(batch.template, batch.params)
+                ]
+        except Exception as err:
+            raise classify(err, f"submitting to {self.name}") from err
+        return BraketTaskHandle(tasks, batch.template, batch.n_circuits, self.name, self._poll)
+
+    def retrieve(self, provider_job_id: str, batch: CircuitBatch) -> BraketTaskHandle:
+        factory = self._task_factory or (lambda arn: _aws_task(arn, self.session()))
+        try:
+            tasks = [factory(arn) for arn in provider_job_id.split(",") if arn]
+        except Exception as err:
+            raise classify(err, f"retrieving {provider_job_id}") from err
+        return BraketTaskHandle(tasks, batch.template, batch.n_circuits, self.name, self._poll)
+
+
+def default_session(region: str) -> Any:
+    """An AwsSession with short timeouts and no retries, refused early without credentials."""
+    import boto3
+    from botocore.config import Config
+
+    try:
+        boto = boto3.Session(region_name=region)
+        if boto.get_credentials() is None:
+            raise CredentialsError(NO_CREDENTIALS)
+        from braket.aws import AwsSession
+
+        config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 1})
+        return AwsSession(boto_session=boto, config=config)
+    except BackendError:
+        raise
+    except Exception as err:
+        raise classify(err, "opening an AWS session") from err
+
+
+def _aws_device(arn: str, session: Any) -> Any:
+    from braket.aws import AwsDevice
+
+    return AwsDevice(arn, aws_session=session)
+
+
+def _aws_task(arn: str, session: Any) -> Any:
+    from braket.aws import AwsQuantumTask
+
+    return AwsQuantumTask(arn, aws_session=session)
+
+
+def aws_credentials_present() -> bool:
+    """Environment or config-file credentials, checked without any network call."""
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        return True
+    if os.environ.get("AWS_PROFILE"):
+        return True
+    path = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.expanduser("~/.aws/credentials")
+    return os.path.isfile(path) and os.path.getsize(path) > 0

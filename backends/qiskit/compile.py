@@ -1,0 +1,144 @@
+"""Compile a CircuitTemplate to a parameterised qiskit circuit, its observables and bindings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qorch.backends.circuits.readout import outputs_from_probs
+from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.errors import ParameterError
+
+if TYPE_CHECKING:  # qiskit is imported lazily at run time
+    from qiskit.circuit import Parameter, ParameterVector, QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+INPUTS = "x"
+WEIGHTS = "w"
+
+
+def to_qiskit(
+    template: CircuitTemplate, measure: bool = False
+) -> tuple[QuantumCircuit, ParameterVector, ParameterVector]:
+    """(circuit, input parameters "x", weight parameters "w"); qubit i of the template is qubit i.
+
+    With measure=True every qubit is measured into the register "meas" (for probs/sampling);
+    counts then come back little-endian (see `backends.decode`).
+    """
+    from qiskit.circuit import ParameterVector, QuantumCircuit
+
+    x = ParameterVector(INPUTS, template.n_inputs)
+    w = ParameterVector(WEIGHTS, template.n_weights)
+    circuit = QuantumCircuit(template.n_qubits, name=f"qorch_{template.hash}")
+    for gate in template.operations():
+        if gate.name == "h":
+            circuit.h(gate.wires[0])
+        elif gate.name == "cnot":
+            circuit.cx(*gate.wires)
+        elif gate.name == "cz":
+            circuit.cz(*gate.wires)
+        else:
+            assert gate.param is not None
+            kind, index = gate.param
+            angle = x[index] if kind == INPUTS else w[index]
+            getattr(circuit, gate.name)(angle, gate.wires[0])
+    if measure:
+        circuit.measure_all()
+    return circuit, x, w
+
+
+def _parameter_slot(template: CircuitTemplate, parameter: Any) -> tuple[str, int]:
+    vector = getattr(parameter, "vector", None)
+    name = getattr(vector, "name", None)
+    size = template.n_inputs if name == INPUTS else template.n_weights
+    if name not in (INPUTS, WEIGHTS) or not 0 <= parameter.index < size:
+        raise ParameterError(
+            f"circuit parameter {parameter} was not made by to_qiskit for this template"
+        )
+    return name, int(parameter.index)
+
+
+def bind_values(
+    template: CircuitTemplate,
+    circuit: QuantumCircuit,
+    inputs_row: Any,
+    weights_row: Any,
+) -> dict[Parameter, float]:
+    """{Parameter: value} for one row, keyed by the circuit's own Parameter objects.
+
+    Works on the circuit from `to_qiskit` and on any transpiled copy of it (transpilation
+    keeps Parameter objects). Never rely on the order of `circuit.parameters`: qiskit sorts it
+    by name, so "w" comes before "x".
+    """
+    x = np.asarray(inputs_row, dtype=np.float64).reshape(-1)
+    w = np.asarray(weights_row, dtype=np.float64).reshape(-1)
+    if x.shape != (template.n_inputs,) or w.shape != (template.n_weights,):
+        raise ParameterError(
+            f"one row needs {template.n_inputs} inputs and {template.n_weights} weights, "
+            f"got {x.size} and {w.size}"
+        )
+    values: dict[Parameter, float] = {}
+    for parameter in circuit.parameters:
+        name, index = _parameter_slot(template, parameter)
+        values[parameter] = float(x[index] if name == INPUTS else w[index])
+    return values
+
+
+def parameter_matrix(
+    template: CircuitTemplate, circuit: QuantumCircuit, inputs: Any, weights: Any
+) -> np.ndarray:
+    """[R, len(circuit.parameters)] values in `circuit.parameters` order, for primitive PUBs.
+
+    inputs [R, n_inputs]; weights [n_weights] (shared) or [R, n_weights].
+    """
+    x = np.atleast_2d(np.asarray(inputs, dtype=np.float64))
+    w = np.asarray(weights, dtype=np.float64)
+    w = np.broadcast_to(w, (x.shape[0], template.n_weights)) if w.ndim == 1 else w
+    if x.shape[1:] != (template.n_inputs,) or w.shape != (x.shape[0], template.n_weights):
+        raise ParameterError(
+            f"inputs must be [R, {template.n_inputs}] and weights [{template.n_weights}] or "
+            f"[R, {template.n_weights}], got {list(x.shape)} and {list(w.shape)}"
+        )
+    columns = []
+    for parameter in circuit.parameters:
+        name, index = _parameter_slot(template, parameter)
+        columns.append(x[:, index] if name == INPUTS else w[:, index])
+    return np.stack(columns, axis=1) if columns else np.zeros((x.shape[0], 0))
+
+
+def qiskit_observables(template: CircuitTemplate) -> list[SparsePauliOp]:
+    """SparsePauliOps for the z and zz outputs, in output order (probs are left out).
+
+    Built from sparse (label, qubit indices) lists, so qiskit's little-endian string order
+    (qubit 0 is the rightmost character) is handled by qiskit itself. After transpiling to a
+    device, map them with `op.apply_layout(transpiled.layout)`.
+    """
+    from qiskit.quantum_info import SparsePauliOp
+
+    n = template.n_qubits
+    ops: list[SparsePauliOp] = []
+    for obs in template.observables:
+        if obs == "z":
+            ops += [
+                SparsePauliOp.from_sparse_list([("Z", [i], 1.0)], num_qubits=n) for i in range(n)
+            ]
+        elif obs == "zz":
+            ops += [
+                SparsePauliOp.from_sparse_list([("ZZ", [i, i + 1], 1.0)], num_qubits=n)
+                for i in range(n - 1)
+            ]
+    return ops
+
+
+def probs_from_statevector(template: CircuitTemplate, state: Statevector) -> np.ndarray:
+    """Basis probabilities [2^n] of a qiskit Statevector reordered to qubit 0 as MSB."""
+    n = template.n_qubits
+    little = np.asarray(state.probabilities(), dtype=np.float64)
+    # In C order the first axis of the little-endian array is qubit n-1; reverse the axes.
+    return little.reshape((2,) * n).transpose(tuple(range(n - 1, -1, -1))).reshape(-1)
+
+
+def outputs_from_statevector(template: CircuitTemplate, state: Statevector) -> np.ndarray:
+    """Template outputs [n_outputs] of a qiskit Statevector."""
+    return outputs_from_probs(template, probs_from_statevector(template, state))
