@@ -1,10 +1,9 @@
-"""The `--noise` specification: parsing, and building the same channels in qiskit-aer and Braket."""
+"""The `--noise` specification: its keys, ranges, parsing and canonical string."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any
 
 from qorch.backends.errors import NoiseSpecError
 
@@ -21,8 +20,6 @@ _KEYS: dict[str, tuple[str, float, float, bool]] = {
     "gate_time": ("1-qubit gate duration in seconds for thermal relaxation", 0.0, 1e-3, False),
     "gate_time2": ("2-qubit gate duration in seconds (default: 5 x gate_time)", 0.0, 1e-3, False),
 }
-ONE_QUBIT_GATES = ("rx", "ry", "rz", "h")
-TWO_QUBIT_GATES = ("cx", "cz")
 
 
 def _range(key: str) -> str:
@@ -79,68 +76,6 @@ class NoiseSpec:
             if getattr(self, f.name) != getattr(default, f.name)
         ]
         return ",".join(parts) if parts else "none"
-
-    # --- qiskit-aer --------------------------------------------------------------------------
-
-    def aer_noise_model(self) -> Any:
-        """A qiskit-aer NoiseModel over the gate names qiskit_export emits (rx ry rz h cx cz)."""
-        from qiskit_aer.noise import (
-            NoiseModel,
-            ReadoutError,
-            amplitude_damping_error,
-            depolarizing_error,
-            phase_damping_error,
-            thermal_relaxation_error,
-        )
-
-        model = NoiseModel(basis_gates=[*ONE_QUBIT_GATES, *TWO_QUBIT_GATES])
-        for width, gates in ((1, ONE_QUBIT_GATES), (2, TWO_QUBIT_GATES)):
-            p = self.depol1 if width == 1 else self.depol2
-            # Aer's parameter is the depolarizing strength: p = (1 - 1/4^n) * lambda.
-            lam = p * 4**width / (4**width - 1)
-            per_qubit = []
-            if self.amp:
-                per_qubit.append(amplitude_damping_error(self.amp))
-            if self.phase:
-                per_qubit.append(phase_damping_error(self.phase))
-            if self.t1 is not None and self.t2 is not None:
-                duration = self.gate_time if width == 1 else self.two_qubit_time
-                per_qubit.append(thermal_relaxation_error(self.t1, self.t2, duration))
-            error = depolarizing_error(lam, width) if lam else None
-            for single in per_qubit:
-                layer = single if width == 1 else single.tensor(single)
-                error = layer if error is None else error.compose(layer)
-            if error is not None:
-                model.add_all_qubit_quantum_error(error, list(gates))
-        if self.readout:
-            q = self.readout
-            model.add_all_qubit_readout_error(ReadoutError([[1 - q, q], [q, 1 - q]]))
-        return model
-
-    # --- Braket ------------------------------------------------------------------------------
-
-    def apply_to_braket(self, circuit: Any) -> Any:
-        """Add the channels to a Braket Circuit (after each gate, bit flips before measurement)."""
-        if self.has_thermal:
-            raise NoiseSpecError(
-                "thermal relaxation (t1/t2/gate_time) is only supported on aer; for braket_dm use "
-                "amp= and phase= (amplitude/phase damping) instead"
-            )
-        from braket.circuits import gates, noises
-
-        one = [gates.Rx, gates.Ry, gates.Rz, gates.H]
-        two = [gates.CNot, gates.CZ]
-        if self.depol1:
-            circuit.apply_gate_noise(noises.Depolarizing(self.depol1), target_gates=one)
-        if self.depol2:
-            circuit.apply_gate_noise(noises.TwoQubitDepolarizing(self.depol2), target_gates=two)
-        if self.amp:
-            circuit.apply_gate_noise(noises.AmplitudeDamping(self.amp), target_gates=one + two)
-        if self.phase:
-            circuit.apply_gate_noise(noises.PhaseDamping(self.phase), target_gates=one + two)
-        if self.readout:
-            circuit.apply_readout_noise(noises.BitFlip(self.readout))
-        return circuit
 
 
 def parse_noise(spec: str | NoiseSpec | None) -> NoiseSpec:

@@ -1,7 +1,8 @@
-"""`qorch` commands: submit, list, status, logs, cancel, resume, backends, db upgrade."""
+"""`qorch` commands: submit, list, status, logs, cancel, resume, backends, cluster, db."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from typing import Annotated
@@ -9,16 +10,21 @@ from typing import Annotated
 import typer
 
 from qorch.cli import render
-from qorch.cli.common import Detach, JobId, JsonFlag, RayAddress, after_launch, settings
+from qorch.cli.common import JobId, JsonFlag, RayAddress, after_submit, service
 from qorch.cli.errors import report
 from qorch.cli.submit import submit_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Train and evaluate hybrid quantum-classical classifiers as jobs.")
 db_app = typer.Typer(no_args_is_help=True, help="Manage the SQL store.")
+cluster_app = typer.Typer(no_args_is_help=True, help="This QORCH_HOME's local Ray cluster.")
 app.add_typer(submit_app, name="submit")
+app.add_typer(cluster_app, name="cluster")
 app.add_typer(db_app, name="db")
 
+
+class _State:
+    debug = False
 
 
 @app.callback()
@@ -29,28 +35,22 @@ def main_options(
     _State.debug = debug
 
 
-class _State:
-    debug = False
-
-
 @app.command("list")
 def list_jobs(
     state: Annotated[list[str] | None, typer.Option(
         "--state", help="Only jobs in this state (repeatable).")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many jobs, newest first.")] = 50,
+    limit: Annotated[int, typer.Option(help="At most this many jobs, newest first.",
+                                       min=1, max=100_000)] = 50,
     as_json: JsonFlag = False,
 ) -> None:
     """List jobs, newest first."""
-    from qorch.orchestrator.service import list_jobs as list_
     from qorch.orchestrator.store.states import parse_state
 
     try:
         states = [parse_state(s) for s in state or []]
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--state") from None
-    if limit < 1:
-        raise typer.BadParameter(f"must be at least 1; got {limit}", param_hint="--limit")
-    jobs = list_(settings(), states, limit)
+    jobs = service().jobs(states, limit)
     if as_json:
         print(json.dumps([render.job_dict(j) for j in jobs], indent=2))
     else:
@@ -60,9 +60,7 @@ def list_jobs(
 @app.command()
 def status(job_id: JobId, as_json: JsonFlag = False) -> None:
     """Spec, state, phase, progress, latest metrics and timings of a job."""
-    from qorch.orchestrator.service import status as status_
-
-    info = status_(settings(), job_id)
+    info = service().status(job_id)
     if as_json:
         print(json.dumps(render.status_dict(info), indent=2))
     else:
@@ -76,47 +74,62 @@ def logs(
                       ] = False,
 ) -> None:
     """Events and metrics of a job, oldest first."""
-    from qorch.orchestrator.service import new_records
-
-    render.stream_logs(settings(), job_id, new_records, follow)
+    render.stream_logs(service(), job_id, follow)
 
 
 @app.command()
 def cancel(job_id: JobId) -> None:
     """Stop a job: queued jobs end at once, running ones at their next step."""
-    from qorch.orchestrator.service import cancel as cancel_
-
-    state = cancel_(settings(), job_id)
+    state = service().cancel(job_id)
     print(f"{job_id}: {state.value}")
 
 
 @app.command()
-def resume(job_id: JobId, ray_address: RayAddress = None, detach: Detach = False) -> None:
-    """Continue an INTERRUPTED job from its latest checkpoint."""
-    from qorch.orchestrator.submit import resume as resume_
-
-    current = settings()
-    after_launch(current, resume_(current, job_id, address=ray_address, detach=detach), detach)
+def resume(
+    job_id: JobId, ray_address: RayAddress = None,
+    detach: Annotated[bool, typer.Option("--detach", help="Print the job id and return.")
+                      ] = False,
+) -> None:
+    """Continue an INTERRUPTED or FAILED job from its latest checkpoint."""
+    after_submit(service().resume(job_id, ray_address=ray_address), detach)
 
 
 @app.command()
 def backends(as_json: JsonFlag = False) -> None:
     """Backends you can name with --backend: kind, qubits, noise, credentials, retired devices."""
-    from qorch.backends.registry import describe_all
-
-    rows = describe_all()
+    rows = [dataclasses.asdict(r) for r in service().backends()]
     if as_json:
         print(json.dumps(rows, indent=2))
     else:
         render.backends_table(rows)
 
 
+@cluster_app.command("up")
+def cluster_up() -> None:
+    """Start this QORCH_HOME's local Ray cluster (jobs start it on demand too)."""
+    print(service().cluster_up())
+
+
+@cluster_app.command("down")
+def cluster_down() -> None:
+    """Stop this QORCH_HOME's local Ray cluster and every process it started."""
+    print(service().cluster_down())
+
+
+@cluster_app.command("status")
+def cluster_status(as_json: JsonFlag = False) -> None:
+    """Nodes, CPUs, memory, running and waiting jobs of the cluster."""
+    info = service().cluster_status()
+    if as_json:
+        print(json.dumps(info, indent=2))
+    else:
+        render.cluster_view(info)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations to the store (also done on first use)."""
-    from qorch.orchestrator.service import upgrade_database
-
-    print(upgrade_database(settings()))
+    print(service().upgrade_database())
 
 
 def main() -> None:

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qorch.cli import render
-
 if TYPE_CHECKING:
-    from qorch.orchestrator.settings import Settings
+    from qorch.orchestrator.service import Service
 
-JobId = Annotated[str, typer.Argument(help="Job id (or a unique prefix of 4+ characters).")]
+JobId = Annotated[str, typer.Argument(help="Job id (or a unique prefix of 4+ characters).",
+                                      metavar="JOB")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print only JSON.")]
 RayAddress = Annotated[str | None, typer.Option(
-    "--ray-address", help="Ray cluster address; default RAY_ADDRESS, else embedded local Ray.")]
-Detach = Annotated[bool, typer.Option("--detach", help="Return the job id at once.")]
+    "--ray-address", help="Join this Ray cluster (HOST:PORT); default RAY_ADDRESS, else this "
+                          "QORCH_HOME's own local cluster.")]
+Detach = Annotated[bool, typer.Option("--detach", help="Print the job id and return at once.")]
 DryRun = Annotated[bool, typer.Option(
     "--dry-run", help="Print circuits, provider jobs, shots and cost; create no job.")]
+Cpus = Annotated[int, typer.Option(help="CPUs the job asks the cluster for (torch threads "
+                                        "follow); it waits QUEUED until Ray has them.")]
+MaxRestarts = Annotated[int, typer.Option(
+    help="Times Ray restarts the job from its checkpoint when its actor or node dies.")]
+Resources = Annotated[str | None, typer.Option(
+    help="Custom Ray resources the job needs, e.g. qpu_bridge=1 (places it on such a node).")]
 
 
-def settings() -> Settings:
-    from qorch.orchestrator.settings import load_settings
+def service() -> Service:
+    """The facade, with settings read from the environment once."""
+    from qorch.orchestrator.service import Service
+    from qorch.orchestrator.settings import Settings
 
-    return load_settings()
+    return Service(Settings.from_env())
 
 
 def words(text: str) -> list[str]:
@@ -38,15 +46,30 @@ def labels(text: str) -> list[int]:
                                  param_hint="--classes") from None
 
 
-def after_launch(current: Settings, launched: Any, detach: bool) -> None:
-    """Detached: print the id. Attached: progress bar until the job ends, exit 1 unless it
+def pairs(text: str) -> dict[str, float]:
+    """NAME=AMOUNT,... for --resources."""
+    out: dict[str, float] = {}
+    for word in words(text):
+        name, sep, amount = word.partition("=")
+        try:
+            out[name.strip()] = float(amount) if sep else float("nan")
+        except ValueError:
+            out[name.strip()] = float("nan")
+        if not sep or not name.strip() or out[name.strip()] != out[name.strip()]:
+            raise typer.BadParameter(f"expected NAME=AMOUNT pairs like qpu_bridge=1; got "
+                                     f"{text!r}", param_hint="--resources")
+    return out
+
+
+def after_submit(job_id: str, detach: bool) -> None:
+    """Detached: print the id. Attached: follow the job until it ends; exit 1 unless it
     succeeded."""
-    from qorch.orchestrator.submit import follow
+    from qorch.cli import render
 
     if detach:
-        print(launched.job_id)
+        print(job_id)
         return
-    job = render.follow_with_progress(current, launched, follow)
+    job = render.follow(service(), job_id)
     render.final_line(job)
-    if job.state != "SUCCEEDED":
+    if job.state.value != "SUCCEEDED":
         raise typer.Exit(1)

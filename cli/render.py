@@ -37,7 +37,7 @@ def total_steps(job: Any) -> int:
 def job_dict(job: Any) -> dict[str, Any]:
     result = job.result or {}
     return {
-        "id": job.id, "kind": job.kind, "owner": job.owner, "state": job.state,
+        "id": job.id, "kind": job.kind, "owner": job.owner, "state": job.state.value,
         "phase": job.phase, "backend": job.backend, "model": job.spec.get("model"),
         "dataset": job.spec.get("dataset"), "created_at": _iso(job.created_at),
         "started_at": _iso(job.started_at), "ended_at": _iso(job.ended_at),
@@ -144,7 +144,7 @@ def status_view(info: Any) -> None:
         console.print(metrics)
 
 
-def follow_with_progress(settings: Any, launched: Any, follow: Any) -> Any:
+def follow(service: Any, job_id: str) -> Any:
     """Drive an attached run's progress bar from the store's records."""
     state: dict[str, Any] = {"total": None, "epoch": 1, "loss": None, "acc": None}
     columns = (
@@ -153,7 +153,7 @@ def follow_with_progress(settings: Any, launched: Any, follow: Any) -> Any:
         TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task(f"job {launched.job_id}", total=None, info="starting")
+        task = bar.add_task(f"job {job_id}", total=None, info="starting")
 
         def update(job: Any, events: list[Any], metrics: list[Any]) -> None:
             if state["total"] is None:
@@ -171,9 +171,9 @@ def follow_with_progress(settings: Any, launched: Any, follow: Any) -> Any:
                 info += f"  loss {state['loss']:.4f}"
             if state["acc"] is not None:
                 info += f"  test acc {state['acc']:.2%}"
-            bar.update(task, info=f"{job.state.lower()}  {info}")
+            bar.update(task, info=f"{job.state.value.lower()}  {info}")
 
-        return follow(settings, launched, update)
+        return service.follow(job_id, update)
 
 
 def final_line(job: Any) -> None:
@@ -181,13 +181,13 @@ def final_line(job: Any) -> None:
     acc = result.get("test_accuracy")
     tail = f", test accuracy {acc:.2%}" if acc is not None else ""
     error = f": {job.error}" if job.error else ""
-    console.print(f"job {job.id} {job.state}{tail}{error}")
+    console.print(f"job {job.id} {job.state.value}{tail}{error}")
 
 
-def stream_logs(settings: Any, job_id: str, new_records: Any, follow: bool) -> None:
+def stream_logs(service: Any, job_id: str, follow: bool) -> None:
     last_event = last_metric = 0
     while True:
-        job, events, metrics = new_records(settings, job_id, last_event, last_metric)
+        job, events, metrics = service.records(job_id, last_event, last_metric)
         records = sorted([(e.at, "event", e) for e in events] + [(m.at, "metric", m)
                                                                  for m in metrics],
                          key=lambda r: (r[0], r[1]))
@@ -202,9 +202,7 @@ def stream_logs(settings: Any, job_id: str, new_records: Any, follow: bool) -> N
                       f"{rec.name}={rec.value:.6g}")
         last_event = events[-1].id if events else last_event
         last_metric = metrics[-1].id if metrics else last_metric
-        from qorch.orchestrator.store.states import JobState
-
-        if not follow or (JobState(job.state).terminal and not events and not metrics):
+        if not follow or (job.state.terminal and not events and not metrics):
             return
         time.sleep(0.5)
 
@@ -252,6 +250,15 @@ def confusion_view(result: dict[str, Any]) -> None:
     console.print(table)
 
 
+def print_plan(plan: dict[str, Any], as_json: bool) -> None:
+    """A dry-run plan: JSON, or one `key: value` line each."""
+    if as_json:
+        print(json.dumps(plan, indent=2))
+        return
+    for key, value in plan.items():
+        print(f"{key.replace('_', ' ')}: {json_text(value)}")
+
+
 def backends_table(rows: list[dict[str, Any]]) -> None:
     table = Table(title="backends (--backend NAME)")
     columns = list(rows[0]) if rows else ["name"]
@@ -260,3 +267,24 @@ def backends_table(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     console.print(table)
+
+
+def cluster_view(info: dict[str, Any]) -> None:
+    if info["address"] is None:
+        console.print("no cluster running for this QORCH_HOME (a job starts one; or `qorch "
+                      "cluster up`)")
+    else:
+        console.print(f"cluster at {info['address']}: {info['cpus']:g} CPUs, "
+                      f"{info['cpus_free']:g} free")
+        table = Table(title="nodes")
+        for column in ("node", "address", "CPUs", "memory GiB", "custom resources"):
+            table.add_column(column)
+        for node in info["nodes"]:
+            custom = ", ".join(f"{k}={v:g}" for k, v in node["custom"].items()) or "—"
+            table.add_row(node["node_id"], str(node["address"]), f"{node['cpus']:g}",
+                          f"{node['memory_gib']:g}", custom)
+        console.print(table)
+        if info.get("gateways"):
+            console.print("gateways: " + ", ".join(info["gateways"]))
+    console.print(f"running jobs: {', '.join(info['running']) or 'none'}")
+    console.print(f"waiting jobs: {', '.join(info['waiting']) or 'none'}")

@@ -1,58 +1,65 @@
-"""Entry point from the orchestrator into the jobs layer: a spec in, an outcome out."""
+"""From the orchestrator into the jobs layer: a spec and its backend in, an outcome out."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Any
 
-import torch
-
+from qorch.backends.contract import Backend
 from qorch.jobs.context import JobContext
+from qorch.jobs.data.datasets import DataSource
 from qorch.jobs.data.tensors import TensorData, load_tensors
-from qorch.jobs.errors import JobError, SpecError
+from qorch.jobs.errors import JobError
 from qorch.jobs.loops.inference import InferOutcome, infer
 from qorch.jobs.loops.training import TrainOutcome, train
-from qorch.jobs.quantum.shots import RemoteCircuit
-from qorch.jobs.spec import InferSpec, TrainSpec
-
-JOB_KINDS = ("train", "infer")
-
-
-def parse_spec(kind: str, spec_data: dict[str, Any]) -> TrainSpec | InferSpec:
-    if kind == "train":
-        return TrainSpec.from_dict(spec_data)
-    if kind == "infer":
-        return InferSpec.from_dict(spec_data)
-    raise SpecError(f"unknown job kind {kind!r}; accepted: {', '.join(JOB_KINDS)}")
+from qorch.jobs.quantum.runners import CircuitRunner
+from qorch.jobs.quantum.setup import (
+    evaluation_batch,
+    evaluation_runner,
+    quantum_setup,
+    training_runner,
+)
+from qorch.jobs.spec import InferSpec, JobSpec, TrainSpec
 
 
-def _data(spec: TrainSpec, cache_dir: Path) -> TensorData:
-    return load_tensors(
-        spec.dataset,
-        train_size=spec.train_size,
-        test_size=spec.test_size,
-        data_dir=Path(spec.data_dir) if spec.data_dir else None,
-        cache_dir=cache_dir,
-        classes=spec.classes,
-    )
+def data_source(spec: TrainSpec, base: DataSource) -> DataSource:
+    """The spec's own data folder, when it names one, before the settings'."""
+    if spec.data_dir:
+        return dataclasses.replace(base, data_dir=Path(spec.data_dir))
+    return base
 
 
-def run_spec(spec: TrainSpec | InferSpec, ctx: JobContext, cache_dir: Path,
+def load_data(spec: TrainSpec, base: DataSource) -> TensorData:
+    return load_tensors(spec.dataset, train_size=spec.train_size, test_size=spec.test_size,
+                        source=data_source(spec, base), classes=spec.classes)
+
+
+def run_spec(spec: JobSpec, ctx: JobContext, backend: Backend | None, source: DataSource,
              source_weights: bytes | None = None) -> TrainOutcome | InferOutcome:
-    model_spec = spec.model_spec()
-    if spec.threads:
-        torch.set_num_threads(spec.threads)
-    ctx.set_phase(f"loading {model_spec.dataset}")
-    data = _data(model_spec, cache_dir)
-    remote = None
-    if model_spec.uses_remote_backend:
-        assert model_spec.shots is not None  # the spec sets a default for shot backends
-        remote = RemoteCircuit(ctx, model_spec.shots, model_spec.gradient,
-                               model_spec.spsa_samples, model_spec.seed)
+    """Run a job's loop; `backend` is the resolved, validated backend of a quantum model."""
+    model = spec.model if isinstance(spec, InferSpec) else spec
+    ctx.set_phase(f"loading {model.dataset}")
+    data = load_data(model, source)
+    n_test = len(data.test_y)
+    if backend is None:  # a classical model
+        if isinstance(spec, InferSpec):
+            return _infer(spec, data, ctx, None, evaluation_batch(None, n_test, spec.batch_size),
+                          source_weights)
+        return train(spec, data, ctx, None, evaluation_batch(None, n_test))
+    setup = quantum_setup(model, backend.capabilities, backend.name)
     if isinstance(spec, InferSpec):
-        if source_weights is None:
-            raise JobError(f"job {spec.source_job} has no final parameters to evaluate")
-        ctx.set_phase(f"evaluating {model_spec.model} on {spec.backend}")
-        return infer(spec, data, source_weights, ctx, remote)
-    ctx.set_phase(f"training {spec.model} on {spec.backend}")
-    return train(spec, data, ctx, remote)
+        batch = evaluation_batch(backend.capabilities, n_test, spec.batch_size)
+        return _infer(spec, data, ctx, evaluation_runner(model, setup, ctx), batch,
+                      source_weights)
+    runner = training_runner(model, setup, backend, ctx)
+    caps = None if setup.autograd else backend.capabilities
+    ctx.set_phase(f"training {model.model} on {model.backend}")
+    return train(spec, data, ctx, runner, evaluation_batch(caps, n_test))
+
+
+def _infer(spec: InferSpec, data: TensorData, ctx: JobContext, runner: CircuitRunner | None,
+           batch: int, source_weights: bytes | None) -> InferOutcome:
+    if source_weights is None:
+        raise JobError(f"job {spec.source_job} has no final parameters to evaluate")
+    ctx.set_phase(f"evaluating {spec.model.model} on {spec.model.backend}")
+    return infer(spec, data, source_weights, ctx, runner, batch)

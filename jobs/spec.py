@@ -1,113 +1,154 @@
-"""Frozen, validated job specifications: what to train or evaluate, and where."""
+"""Frozen job specifications, validated once when built: what to train or evaluate, and where."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from qorch.backends.circuits.template import CircuitTemplate
-from qorch.backends.errors import TemplateError
-from qorch.backends.registry import ACCEPTED as BACKEND_FORMS
-from qorch.backends.registry import is_backend_name
+from qorch.backends.errors import BackendError, NoiseSpecError, TemplateError
+from qorch.backends.noise import parse_noise
+from qorch.backends.registry import family_of
 from qorch.jobs.data.datasets import DATASETS, SPLIT_SIZES
 from qorch.jobs.errors import SpecError
+from qorch.jobs.models.defaults import (
+    MODEL_DEFAULTS,
+    MODEL_NAMES,
+    QUANTUM_FIELDS,
+    QUANTUM_MODELS,
+    TRUNK_MODELS,
+)
 
-MODEL_NAMES = ("hybrid-lenet", "qnn", "pure-qnn", "cnn")
-QUANTUM_MODELS = ("hybrid-lenet", "qnn", "pure-qnn")
-MAX_SHOTS = 10_000_000
 WEIGHT_INITS = ("small", "uniform", "zeros")
-GRADIENTS = ("parameter-shift", "spsa")
+GRADIENTS = ("autograd", "parameter-shift", "spsa")
 SCHEDULES = ("cosine", "constant")
 TRUNKS = ("lenet5", "lenet-wide")
-EXACT_BACKEND = "statevector"
-DEFAULT_SHOTS = 1024
 MAX_EPOCHS = 1000
 MAX_BATCH = 65_536
+MAX_SEED = 2**32 - 1
+MAX_CPUS = 1024
+DEFAULT_BACKEND = "statevector"
 
 
-def _choice(field: str, value: str, accepted: tuple[str, ...]) -> None:
-    if value not in accepted:
-        raise SpecError(f"unknown {field} {value!r}; accepted: {', '.join(accepted)}")
+def flag(name: str) -> str:
+    """The CLI option of a spec field, for messages."""
+    return "--" + name.replace("_", "-")
 
 
-def _positive(field: str, value: float, upper: float | None = None) -> None:
-    if not value > 0 or (upper is not None and value > upper):
-        bound = f" and at most {upper:g}" if upper is not None else ""
-        raise SpecError(f"{field} must be greater than 0{bound}; got {value!r}")
+def _choice(name: str, value: object, accepted: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in accepted:
+        raise SpecError(f"{flag(name)} {value!r} is not accepted; accepted: {', '.join(accepted)}")
+
+
+def _integer(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SpecError(f"{flag(name)} must be an integer in {low}..{high}; got {value!r}")
+
+
+def _positive(name: str, value: object, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
+        raise SpecError(f"{flag(name)} must be a number greater than 0 and at most {high:g}; "
+                        f"got {value!r}")
+
+
+def _check_backend(name: object) -> str:
+    if not isinstance(name, str):
+        raise SpecError(f"--backend must be a name; got {name!r}")
+    try:
+        family_of(name)
+    except BackendError as err:
+        raise SpecError(str(err)) from None
+    return name.strip()
+
+
+def check_placement(cpus: object, max_restarts: object, resources: object) -> None:
+    """What a job asks of the cluster: CPUs (torch threads follow), restarts, custom resources."""
+    _integer("cpus", cpus, 1, MAX_CPUS)
+    _integer("max_restarts", max_restarts, 0, 100)
+    if resources is None:
+        return
+    if not isinstance(resources, dict) or not all(
+            isinstance(k, str) and k and k not in ("CPU", "GPU", "memory")
+            and not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v <= 10**6
+            for k, v in resources.items()):
+        raise SpecError(f"--resources must be NAME=AMOUNT pairs of custom resources (amounts "
+                        f"above 0; CPU comes from --cpus); got {resources!r}")
 
 
 @dataclass(frozen=True)
 class TrainSpec:
-    """Everything a training job needs; validated on construction."""
+    """Everything a training job needs. Fields left None take the model's defaults; options that
+    the model would ignore (a quantum option on `cnn`, `--trunk` on `qnn`) are refused."""
 
     dataset: str = "mnist"
     model: str = "hybrid-lenet"
-    epochs: int = 3
-    batch_size: int = 64
-    lr: float = 3e-3
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
     train_size: int | None = None
     test_size: int | None = None
     seed: int = 0
-    backend: str = "statevector"
+    backend: str = DEFAULT_BACKEND
     checkpoint_every: int = 0
-    threads: int | None = None
+    cpus: int = 1
+    max_restarts: int = 3
+    resources: dict[str, float] | None = None
     data_dir: str | None = None
-    qubits: int = 8
-    layers: int = 2
-    encoding: str = "angle-ry"
-    rotations: str = "ryrz"
-    entangler: str = "cnot-chain"
-    observables: tuple[str, ...] = ("z", "zz")
+    qubits: int | None = None
+    layers: int | None = None
+    encoding: str | None = None
+    rotations: str | None = None
+    entangler: str | None = None
+    observables: tuple[str, ...] | None = None
     classes: tuple[int, ...] | None = None
     shots: int | None = None
-    init: str = "small"
+    init: str | None = None
     noise: str | None = None
-    gradient: str = "parameter-shift"
-    spsa_samples: int = 1
+    gradient: str | None = None
+    spsa_samples: int | None = None
     schedule: str = "cosine"
-    trunk: str = "lenet5"
+    trunk: str | None = None
+    circuit: CircuitTemplate | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _choice("dataset", self.dataset, tuple(DATASETS))
         _choice("model", self.model, MODEL_NAMES)
-        if not is_backend_name(self.backend):
-            raise SpecError(f"unknown backend {self.backend!r}; accepted: {BACKEND_FORMS}")
-        _positive("epochs", self.epochs, MAX_EPOCHS)
-        _positive("batch size", self.batch_size, MAX_BATCH)
-        _positive("learning rate", self.lr, 10.0)
-        for name, size, split in (("train size", self.train_size, "train"),
-                                  ("test size", self.test_size, "test")):
-            if size is not None:
-                _positive(name, size, SPLIT_SIZES[split])
-        if self.checkpoint_every < 0:
-            raise SpecError(f"checkpoint interval must be 0 (epochs only) or more; got "
-                            f"{self.checkpoint_every}")
-        if self.threads is not None:
-            _positive("threads", self.threads, 1024)
-        if self.seed < 0:
-            raise SpecError(f"seed must be 0 or more; got {self.seed}")
-        if self.shots is not None:
-            _positive("shots", self.shots, MAX_SHOTS)
-        elif self.uses_remote_backend:
-            object.__setattr__(self, "shots", DEFAULT_SHOTS)
-        _choice("gradient", self.gradient, GRADIENTS)
-        _choice("learning-rate schedule", self.schedule, SCHEDULES)
-        _choice("trunk", self.trunk, TRUNKS)
-        _positive("SPSA samples", self.spsa_samples, 1000)
-        if self.noise and not self.uses_remote_backend:
-            raise SpecError(f"--noise {self.noise!r} would be ignored: the exact statevector path "
-                            "is noiseless; use --backend aer or braket_dm (or a fake_<device>)")
-        if self.model == "cnn" and self.shots is not None:
-            raise SpecError("model cnn runs no circuits; --shots would not be used")
-        if self.model == "cnn" and self.backend != EXACT_BACKEND:
-            raise SpecError(f"model cnn runs no circuits; backend {self.backend!r} would not be "
-                            "used (choose a quantum model or leave --backend out)")
-        object.__setattr__(self, "observables", tuple(self.observables))
-        _choice("weight init", self.init, WEIGHT_INITS)
+        self._apply_defaults()
+        object.__setattr__(self, "backend", _check_backend(self.backend))
+        _integer("epochs", self.epochs, 1, MAX_EPOCHS)
+        _integer("batch_size", self.batch_size, 1, MAX_BATCH)
+        _positive("lr", self.lr, 10.0)
+        for name, split in (("train_size", "train"), ("test_size", "test")):
+            if getattr(self, name) is not None:
+                _integer(name, getattr(self, name), 1, SPLIT_SIZES[split])
+        _integer("checkpoint_every", self.checkpoint_every, 0, 10**9)
+        check_placement(self.cpus, self.max_restarts, self.resources)
+        _integer("seed", self.seed, 0, MAX_SEED)
+        _choice("schedule", self.schedule, SCHEDULES)
         self._check_classes()
-        if self.model in QUANTUM_MODELS:
-            self.template()  # refuses bad qubits/layers/encoding/... with the accepted range
+        if self.model == "cnn":
+            if self.backend != DEFAULT_BACKEND:
+                raise SpecError(f"--backend {self.backend} would be ignored: model cnn runs no "
+                                "circuits (choose a quantum model or leave --backend out)")
+            return
+        self._check_quantum()
+
+    def _apply_defaults(self) -> None:
+        defaults = dataclasses.asdict(MODEL_DEFAULTS[self.model])
+        quantum = self.model in QUANTUM_MODELS
+        for name in dict.fromkeys((*defaults, *QUANTUM_FIELDS)):
+            value, default = getattr(self, name), defaults.get(name)
+            # Quantum options without a model default (shots, noise, ...) belong to every
+            # quantum model and to no other.
+            relevant = default is not None or (quantum and name in QUANTUM_FIELDS)
+            if value is None and default is not None:
+                object.__setattr__(self, name, default)
+            elif value is not None and not relevant:
+                why = ("has no quantum layer" if name in QUANTUM_FIELDS
+                       else f"uses no CNN trunk (only {', '.join(TRUNK_MODELS)} do)")
+                raise SpecError(f"{flag(name)} {_shown(value)} would be ignored: model "
+                                f"{self.model} {why}")
 
     def _check_classes(self) -> None:
         if self.classes is None:
@@ -117,48 +158,71 @@ class TrainSpec:
             return
         classes = tuple(self.classes)
         object.__setattr__(self, "classes", classes)
-        if any(not isinstance(c, int) or not 0 <= c <= 9 for c in classes):
-            raise SpecError(f"classes must be labels 0..9; got {list(classes)}")
+        if any(isinstance(c, bool) or not isinstance(c, int) or not 0 <= c <= 9 for c in classes):
+            raise SpecError(f"--classes must be labels 0..9; got {list(classes)}")
         if len(set(classes)) != len(classes) or len(classes) < 2:
-            raise SpecError(f"classes must be at least two distinct labels; got {list(classes)}")
+            raise SpecError(f"--classes must be at least two distinct labels; got {list(classes)}")
         if self.model == "pure-qnn" and len(classes) != 2:
             raise SpecError(f"pure-qnn takes exactly two classes; got {list(classes)}")
 
-    def model_spec(self) -> TrainSpec:
-        """The spec that builds the model (an InferSpec derives one from its source job)."""
-        return self
+    def _check_quantum(self) -> None:
+        _choice("init", self.init, WEIGHT_INITS)
+        if self.shots is not None:
+            _integer("shots", self.shots, 1, 10**9)
+        if self.noise is not None:
+            try:
+                object.__setattr__(self, "noise", parse_noise(self.noise).to_string())
+            except NoiseSpecError as err:
+                raise SpecError(f"--noise: {err}") from None
+        if self.gradient is not None:
+            _choice("gradient", self.gradient, GRADIENTS)
+        if self.spsa_samples is not None:
+            if self.gradient != "spsa":
+                raise SpecError(f"--spsa-samples {self.spsa_samples} would be ignored: it only "
+                                "applies with --gradient spsa")
+            _integer("spsa_samples", self.spsa_samples, 1, 1000)
+        object.__setattr__(self, "observables", tuple(self.observables or ()))
+        try:
+            circuit = CircuitTemplate(
+                n_qubits=self.qubits, n_layers=self.layers,  # type: ignore[arg-type]
+                encoding=self.encoding, rotations=self.rotations,  # type: ignore[arg-type]
+                entangler=self.entangler, observables=self.observables,  # type: ignore[arg-type]
+            )
+        except TemplateError as err:
+            raise SpecError(str(err).replace("n_qubits", "--qubits")
+                            .replace("n_layers", "--layers")) from err
+        if self.model == "pure-qnn" and circuit.observables[:1] != ("z",):
+            raise SpecError("pure-qnn reads ⟨Z⟩ of qubit 0: its --observables must start with z")
+        object.__setattr__(self, "circuit", circuit)
 
     @property
-    def uses_remote_backend(self) -> bool:
-        """Circuits go through a backend adapter (shots, ledger) rather than autograd."""
-        return self.backend != EXACT_BACKEND and self.model != "cnn"
+    def kind(self) -> str:
+        return "train"
+
+    @property
+    def has_circuit(self) -> bool:
+        return self.model in QUANTUM_MODELS
 
     @property
     def n_classes(self) -> int:
         return len(self.classes) if self.classes else 10
 
     def template(self) -> CircuitTemplate:
-        """The circuit of the model's quantum layer."""
-        try:
-            return CircuitTemplate(
-                n_qubits=self.qubits, n_layers=self.layers, encoding=self.encoding,
-                rotations=self.rotations, entangler=self.entangler,
-                observables=self.observables,
-            )
-        except TemplateError as err:
-            raise SpecError(str(err).replace("n_qubits", "qubits").replace("n_layers", "layers")
-                            ) from err
-
-    @property
-    def kind(self) -> str:
-        return "train"
+        """The circuit of the model's quantum layer (built once, when the spec was)."""
+        if self.circuit is None:
+            raise SpecError(f"model {self.model} has no quantum layer")
+        return self.circuit
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        for name in ("observables", "classes"):
+            if data[name] is not None:
+                data[name] = list(data[name])
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainSpec:
-        known = {f.name for f in dataclasses.fields(cls)}
+        known = {f.name for f in dataclasses.fields(cls) if f.init}
         unknown = sorted(set(data) - known)
         if unknown:
             raise SpecError(f"unknown spec fields {unknown}; accepted: {sorted(known)}")
@@ -169,53 +233,72 @@ class TrainSpec:
         return cls(**fields)
 
 
+def _shown(value: object) -> str:
+    if isinstance(value, (tuple, list)):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+# What an inference takes from its own options rather than from the training spec.
+EVALUATION_FIELDS = ("backend", "shots", "noise", "test_size", "seed", "cpus", "max_restarts",
+                     "resources", "data_dir")
+TRAINING_ONLY = ("gradient", "spsa_samples", "checkpoint_every", "train_size", "batch_size")
+
+
 @dataclass(frozen=True)
 class InferSpec:
     """Evaluate a trained job's final parameters on a (possibly different) backend."""
 
     source_job: str
     trained: dict[str, Any]  # the source job's TrainSpec, as stored
-    backend: str = EXACT_BACKEND
+    backend: str = DEFAULT_BACKEND
     shots: int | None = None
     noise: str | None = None
     test_size: int | None = None
-    batch_size: int = 64
+    batch_size: int | None = None  # None: as few provider jobs as the backend's limits allow
     seed: int = 0
-    threads: int | None = None
+    cpus: int = 1
+    max_restarts: int = 3
+    resources: dict[str, float] | None = None
     data_dir: str | None = None
+    model: TrainSpec = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.model_spec()  # refuses a backend, shots or sizes the model cannot take
-        _positive("batch size", self.batch_size, MAX_BATCH)
+        if self.batch_size is not None:
+            _integer("batch_size", self.batch_size, 1, MAX_BATCH)
+        fields = {k: v for k, v in self.trained.items() if k not in TRAINING_ONLY}
+        fields.update({name: getattr(self, name) for name in EVALUATION_FIELDS})
+        fields["data_dir"] = self.data_dir or self.trained.get("data_dir")
+        # Validated once here; the job uses this spec from now on.
+        object.__setattr__(self, "model", TrainSpec.from_dict(fields))
 
     @property
     def kind(self) -> str:
         return "infer"
 
-    def model_spec(self) -> TrainSpec:
-        """The trained model's spec, re-pointed at this evaluation's backend and data."""
-        fields = dict(self.trained)
-        fields.update(backend=self.backend, shots=self.shots, noise=self.noise,
-                      test_size=self.test_size, seed=self.seed, threads=self.threads,
-                      batch_size=self.batch_size,
-                      data_dir=self.data_dir or fields.get("data_dir"))
-        return TrainSpec.from_dict(fields)
-
     @property
     def dataset(self) -> str:
-        return str(self.trained["dataset"])
-
-    @property
-    def classes(self) -> tuple[int, ...] | None:
-        return self.model_spec().classes
-
-    @property
-    def uses_remote_backend(self) -> bool:
-        return self.model_spec().uses_remote_backend
+        return self.model.dataset
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InferSpec:
+        known = {f.name for f in dataclasses.fields(cls) if f.init}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SpecError(f"unknown spec fields {unknown}; accepted: {sorted(known)}")
         return cls(**data)
+
+
+JobSpec = TrainSpec | InferSpec
+
+
+def parse_spec(kind: str, data: dict[str, Any]) -> JobSpec:
+    """A stored spec back into its class (validated again: the store is outside our hands)."""
+    if kind == "train":
+        return TrainSpec.from_dict(data)
+    if kind == "infer":
+        return InferSpec.from_dict(data)
+    raise SpecError(f"unknown job kind {kind!r}; accepted: train, infer")

@@ -1,3 +1,1 @@
-"""Alembic environment and revisions of the qorch store; HEAD_REVISION is the newest one."""
-
-HEAD_REVISION = "0003_executions"
+"""Alembic environment and revisions of the qorch store (one linear chain; head read from here)."""

@@ -29,3 +29,16 @@ class SettingsError(OrchestratorError):
 
 class ClusterError(OrchestratorError):
     """Ray could not be started or reached."""
+
+
+class StaleAttemptError(OrchestratorError):
+    """A driver's claim was superseded (the job was reaped and resumed elsewhere): it must stop
+    without writing or sending anything more."""
+
+
+class AccessError(OrchestratorError):
+    """The job belongs to another owner."""
+
+
+class TransientStoreError(StoreError):
+    """The store did not answer (refused, terminated or locked); worth trying again."""

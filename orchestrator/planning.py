@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
+from qorch.backends.contract import Backend
+from qorch.jobs.quantum.setup import QuantumSetup, circuit_rows_per_sample, evaluation_batch
+from qorch.jobs.spec import InferSpec, JobSpec, TrainSpec
 from qorch.orchestrator.errors import JobNotUsableError
 from qorch.orchestrator.settings import Settings
 from qorch.orchestrator.store import repository as repo
@@ -13,93 +16,124 @@ from qorch.orchestrator.store.db import get_engine, session_scope
 from qorch.orchestrator.store.states import JobState
 
 
-def data_sizes(settings: Settings, spec: Any) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Checked:
+    """A submission that passed every check: its data sizes and, for a quantum model, its
+    backend and how the quantum layer will run there."""
+
+    spec: JobSpec
+    n_train: int
+    n_test: int
+    backend: Backend | None
+    setup: QuantumSetup | None
+
+    @property
+    def model(self) -> TrainSpec:
+        return self.spec.model if isinstance(self.spec, InferSpec) else self.spec
+
+
+def data_sizes(settings: Settings, model: TrainSpec) -> tuple[int, int]:
     """Verify the dataset files and the subset sizes; returns (train, test) images used."""
     from qorch.jobs.data.datasets import ensure_files
     from qorch.jobs.data.tensors import check_sizes
+    from qorch.jobs.runner import data_source
 
-    model = spec.model_spec()
-    data_dir = Path(model.data_dir) if model.data_dir else settings.data_dir
-    ensure_files(model.dataset, data_dir=data_dir, cache_dir=settings.dataset_cache)
+    source = data_source(model, settings.data_source())
+    ensure_files(model.dataset, source)
     return check_sizes(model.dataset, train_size=model.train_size, test_size=model.test_size,
-                       classes=model.classes, data_dir=data_dir,
-                       cache_dir=settings.dataset_cache)
+                       classes=model.classes, source=source)
 
 
-def checked_backend(spec: Any) -> Any:
-    """The spec's backend adapter, after it accepted the circuit (None on the exact path)."""
-    model = spec.model_spec()
-    if not model.uses_remote_backend:
-        return None
+def check(settings: Settings, spec: JobSpec) -> Checked:
+    """Everything that can refuse a submission, before any row exists or anything is spent:
+    the store, the data, the backend (name, credentials, width, shots, noise, gradient)."""
     from qorch.backends.registry import resolve
-
-    backend = resolve(model.backend, shots=model.shots, noise=model.noise, seed=model.seed)
-    backend.validate(model.template(), model.shots)
-    return backend
-
-
-def prepare(settings: Settings, spec: Any) -> dict[str, Any]:
-    """Everything that can refuse a submission, before any row exists; returns the summary."""
-    from qorch.jobs.models.builders import summarize
+    from qorch.jobs.quantum.setup import quantum_setup
 
     get_engine(settings.database_url)
-    n_train, n_test = data_sizes(settings, spec)
-    checked_backend(spec)
-    summary = summarize(spec.model_spec())
-    steps = (spec.epochs * math.ceil(n_train / spec.batch_size) if spec.kind == "train"
-             else math.ceil(n_test / spec.batch_size))
-    summary.update(train_examples=n_train, test_examples=n_test, total_steps=steps)
-    return summary
+    model = spec.model if isinstance(spec, InferSpec) else spec
+    n_train, n_test = data_sizes(settings, model)
+    if not model.has_circuit:
+        return Checked(spec, n_train, n_test, None, None)
+    backend = resolve(model.backend, shots=model.shots, noise=model.noise, seed=model.seed,
+                      credentials=settings.credentials)
+    setup = quantum_setup(model, backend.capabilities, backend.name)
+    backend.validate(model.template(), setup.shots)
+    return Checked(spec, n_train, n_test, backend, setup)
+
+
+def summary(checked: Checked) -> dict[str, Any]:
+    """What the job row keeps about the model: parameters, circuit, data, steps."""
+    from qorch.jobs.models.builders import summarize
+
+    model = checked.model
+    info = summarize(model)
+    info.update(train_examples=checked.n_train, test_examples=checked.n_test,
+                total_steps=total_steps(checked))
+    if checked.setup is not None:
+        info.update(shots=checked.setup.shots, gradient=checked.setup.gradient)
+    return info
+
+
+def total_steps(checked: Checked) -> int:
+    """Training steps of a train job; evaluation batches of an inference job."""
+    spec, model = checked.spec, checked.model
+    if isinstance(spec, InferSpec):
+        caps = checked.backend.capabilities if checked.backend else None
+        return math.ceil(checked.n_test / evaluation_batch(caps, checked.n_test, spec.batch_size))
+    assert model.epochs is not None and model.batch_size is not None
+    return model.epochs * math.ceil(checked.n_train / model.batch_size)
 
 
 def source_of_inference(settings: Settings, job_id: str) -> tuple[str, dict[str, Any]]:
     """The trained job an inference evaluates: it must have succeeded and kept its parameters."""
     with session_scope(settings.database_url) as session:
         job = repo.get_job(session, job_id)
-        if job.kind != "train" or job.state != JobState.SUCCEEDED.value:
+        if job.kind != "train" or job.state is not JobState.SUCCEEDED:
             raise JobNotUsableError(
-                f"job {job.id} is a {job.state} {job.kind} job; --from needs a SUCCEEDED "
+                f"job {job.id} is a {job.state.value} {job.kind} job; --from needs a SUCCEEDED "
                 "training job")
         if repo.latest_checkpoint(session, job.id, kinds=("final",)) is None:
             raise JobNotUsableError(f"job {job.id} kept no final parameters")
         return job.id, dict(job.spec)
 
 
-def plan(settings: Settings, spec: Any) -> dict[str, Any]:
+def plan(checked: Checked) -> dict[str, Any]:
     """Circuits, provider jobs, shots and (where a price is known) cost, without a job."""
-    from qorch.jobs.quantum.gradients import rows_per_sample
-
-    model = spec.model_spec()
-    n_train, n_test = data_sizes(settings, spec)
-    backend = checked_backend(spec)
+    spec, model, backend, setup = checked.spec, checked.model, checked.backend, checked.setup
     report: dict[str, Any] = {"kind": spec.kind, "backend": model.backend, "model": model.model,
-                              "train_examples": n_train, "test_examples": n_test}
-    if backend is None:
-        report.update(exact=True, provider_jobs=0, shots=0,
-                      estimated_cost={"usd": 0.0, "kind": "exact in-process simulation"})
+                              "train_examples": checked.n_train, "test_examples": checked.n_test}
+    if backend is None or setup is None:
+        report.update(exact=True, provider_jobs=0, shots=0, circuits=0,
+                      estimated_cost={"usd": 0.0, "kind": "classical model: no circuits"})
         return report
-    template = model.template()
-    per_sample = rows_per_sample(template, model.gradient, model.spsa_samples)
     limit = backend.capabilities.max_circuits_per_job
-    batches: list[int] = []  # circuits of each submission batch, in order
-    if spec.kind == "train":
-        full, rest = divmod(n_train, model.batch_size)
+    if isinstance(spec, InferSpec):
+        batches = _split(checked.n_test, evaluation_batch(backend.capabilities, checked.n_test,
+                                                          spec.batch_size))
+    elif setup.autograd:
+        report.update(exact=setup.shots is None, gradient="autograd", provider_jobs=0,
+                      circuits=0, shots=0, steps=total_steps(checked),
+                      estimated_cost={"usd": 0.0, "kind": "in-process simulation"})
+        return report
+    else:
+        assert model.batch_size is not None and model.epochs is not None
+        per_sample = circuit_rows_per_sample(model, setup)
+        full, rest = divmod(checked.n_train, model.batch_size)
         epoch = [model.batch_size * per_sample] * full + ([rest * per_sample] if rest else [])
-        test = _split(n_test, model.batch_size)
+        test = _split(checked.n_test, evaluation_batch(backend.capabilities, checked.n_test))
         batches = (epoch + test) * model.epochs
         report.update(steps=model.epochs * len(epoch), circuits_per_step=epoch[0],
-                      rows_per_sample=per_sample,
+                      rows_per_sample=per_sample, gradient=setup.gradient,
                       provider_jobs_per_step=math.ceil(epoch[0] / limit),
                       per_circuit_submissions_per_step=epoch[0])
-    else:
-        batches = _split(n_test, model.batch_size)
     provider_jobs = sum(math.ceil(b / limit) for b in batches)
     circuits = sum(batches)
-    report.update(shots_per_circuit=model.shots, circuits=circuits, provider_jobs=provider_jobs,
-                  shots=circuits * model.shots, max_circuits_per_job=limit)
-    price = getattr(backend, "estimate_cost", None)
-    report["estimated_cost"] = (price(circuits, model.shots) if callable(price)
-                                else {"usd": 0.0, "kind": "local simulator: no charge"})
+    shots = setup.shots or 0
+    report.update(shots_per_circuit=setup.shots, circuits=circuits, provider_jobs=provider_jobs,
+                  shots=circuits * shots, max_circuits_per_job=limit)
+    report["estimated_cost"] = (backend.estimate_cost(circuits, shots)
+                                or {"usd": 0.0, "kind": "local simulator: no charge"})
     return report
 
 

@@ -1,56 +1,25 @@
-"""The service API the CLI calls: submit, list, status, logs, cancel, resume, db upgrade."""
+"""The one facade the CLI and the Python client call: specs, submit, follow, list, cancel, ..."""
 
 from __future__ import annotations
 
-import getpass
-import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from qorch.jobs.spec import InferSpec, JobSpec, TrainSpec
 from qorch.orchestrator.errors import InvalidTransitionError
 from qorch.orchestrator.settings import Settings
 from qorch.orchestrator.store import ledger
 from qorch.orchestrator.store import repository as repo
 from qorch.orchestrator.store.db import get_engine, session_scope
-from qorch.orchestrator.store.models import Checkpoint, Execution, Job, JobEvent, Metric
+from qorch.orchestrator.store.models import Checkpoint, Execution, Job, JobEvent, Metric, utcnow
 from qorch.orchestrator.store.states import JobState
 from qorch.orchestrator.store.transitions import transition
 
-HEARTBEAT_TIMEOUT = timedelta(seconds=float(os.environ.get("QORCH_HEARTBEAT_TIMEOUT", "120")))
-
-
-def _owner() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def create_job(settings: Settings, kind: str, spec: dict[str, Any], backend: str,
-               summary: dict[str, Any] | None = None) -> str:
-    """Insert a QUEUED job row for an already validated spec; returns its id."""
-    with session_scope(settings.database_url) as session:
-        return repo.create_job(session, kind=kind, owner=_owner(), spec=spec, backend=backend,
-                               summary=summary).id
-
-
-def job_threads(settings: Settings, job_id: str) -> int | None:
-    with session_scope(settings.database_url) as session:
-        threads = repo.get_job(session, job_id).spec.get("threads")
-        return int(threads) if threads else None
-
-
-def reap(settings: Settings) -> list[str]:
-    with session_scope(settings.database_url) as session:
-        return repo.reap_stale(session, HEARTBEAT_TIMEOUT)
-
-
-def list_jobs(settings: Settings, states: Sequence[JobState] = (), limit: int = 50) -> list[Job]:
-    reap(settings)
-    with session_scope(settings.database_url) as session:
-        return repo.list_jobs(session, states, limit)
+POLL_S = 0.5
+Update = Callable[[Job, list[JobEvent], list[Metric]], None]
 
 
 @dataclass(frozen=True)
@@ -64,67 +33,194 @@ class JobStatus:
     executions: list[Execution]
 
 
-def status(settings: Settings, job_id: str) -> JobStatus:
-    reap(settings)
-    with session_scope(settings.database_url) as session:
-        job = repo.get_job(session, job_id)
-        last = repo.latest_checkpoint(session, job.id, kinds=("step", "epoch", "final"))
-        return JobStatus(
-            job=job,
-            latest=repo.latest_metrics(session, job.id),
-            checkpoints=repo.count_checkpoints(session, job.id),
-            last_checkpoint=last,
-            events=repo.events(session, job.id),
-            usage=ledger.usage(session, job.id),
-            executions=ledger.recent(session, job.id),
-        )
+class Service:
+    """What qorch does, for one user's settings; every CLI command is one call here."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
-def new_records(
-    settings: Settings, job_id: str, after_event: int, after_metric: int
-) -> tuple[Job, list[JobEvent], list[Metric]]:
-    """What happened to a job since the given event and metric ids (for logs -f and progress)."""
-    with session_scope(settings.database_url) as session:
-        job = repo.get_job(session, job_id)
-        return job, repo.events(session, job.id, after_event), repo.metrics(
-            session, job.id, after_metric
-        )
+    @property
+    def url(self) -> str:
+        return self.settings.database_url
 
+    # --- specs and plans ---------------------------------------------------------------------
 
-def cancel(settings: Settings, job_id: str) -> JobState:
-    """Ask a job to stop; a queued job is cancelled at once, a running one at its next step."""
-    with session_scope(settings.database_url) as session:
-        job = repo.get_job(session, job_id)
-        state = JobState(job.state)
-        if state.terminal or state is JobState.CANCELLING:
-            raise InvalidTransitionError(
-                f"job {job.id} is already {state.value}; nothing to cancel"
+    def train_spec(self, options: Mapping[str, Any]) -> TrainSpec:
+        """A validated training spec; options left out take the model's defaults."""
+        return TrainSpec(**self._with_data_dir(options))
+
+    def infer_spec(self, source: str, options: Mapping[str, Any]) -> InferSpec:
+        """A validated inference spec for a SUCCEEDED training job's final parameters."""
+        from qorch.orchestrator.planning import source_of_inference
+
+        job_id, trained = source_of_inference(self.settings, source)
+        return InferSpec(source_job=job_id, trained=trained, **self._with_data_dir(options))
+
+    def _with_data_dir(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        fields = {k: v for k, v in options.items() if v is not None}
+        chosen = fields.get("data_dir") or self.settings.data_dir
+        if chosen:
+            from pathlib import Path
+
+            fields["data_dir"] = str(Path(chosen).expanduser().resolve())
+        return fields
+
+    def plan(self, spec: JobSpec) -> dict[str, Any]:
+        """Circuits, provider jobs, shots and cost; creates no job."""
+        from qorch.orchestrator.planning import check, plan
+
+        return plan(check(self.settings, spec))
+
+    # --- submitting and following ------------------------------------------------------------
+
+    def submit(self, spec: JobSpec, *, ray_address: str | None = None) -> str:
+        """Check everything, write the QUEUED row, hand the job to the cluster; its id."""
+        from qorch.orchestrator.planning import check, summary
+        from qorch.orchestrator.runtime.launch import launch
+
+        checked = check(self.settings, spec)
+        with session_scope(self.url) as session:
+            job_id = repo.create_job(session, kind=spec.kind, owner=self.settings.owner,
+                                     spec=spec.to_dict(), backend=checked.model.backend,
+                                     summary=summary(checked)).id
+        launch(self.settings, job_id, cpus=spec.cpus, max_restarts=spec.max_restarts,
+               resources=spec.resources, address=ray_address)
+        return job_id
+
+    def follow(self, job_id: str, on_update: Update) -> Job:
+        """Feed `on_update` from the store until the job ends; returns the final row."""
+        last_event = last_metric = 0
+        while True:
+            job, events, metrics = self.records(job_id, last_event, last_metric)
+            last_event = events[-1].id if events else last_event
+            last_metric = metrics[-1].id if metrics else last_metric
+            on_update(job, events, metrics)
+            if JobState(job.state).terminal and not events and not metrics:
+                return job
+            if not events and not metrics:
+                self.reap()
+                time.sleep(POLL_S)
+
+    def records(self, job_id: str, after_event: int = 0, after_metric: int = 0
+                ) -> tuple[Job, list[JobEvent], list[Metric]]:
+        """What happened to a job since the given event and metric ids."""
+        with session_scope(self.url) as session:
+            job = repo.get_job(session, job_id)
+            return job, repo.events(session, job.id, after_event), repo.metrics(
+                session, job.id, after_metric)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def reap(self) -> list[str]:
+        cutoff = utcnow() - timedelta(seconds=self.settings.heartbeat_timeout_s)
+        with session_scope(self.url) as session:
+            return repo.reap_stale(session, cutoff)
+
+    def jobs(self, states: Sequence[JobState] = (), limit: int = 50) -> list[Job]:
+        self.reap()
+        with session_scope(self.url) as session:
+            return repo.list_jobs(session, states, limit)
+
+    def job(self, job_id: str) -> Job:
+        with session_scope(self.url) as session:
+            return repo.get_job(session, job_id)
+
+    def status(self, job_id: str) -> JobStatus:
+        self.reap()
+        with session_scope(self.url) as session:
+            job = repo.get_job(session, job_id)
+            last = repo.latest_checkpoint(session, job.id, kinds=("step", "epoch", "final"))
+            return JobStatus(
+                job=job,
+                latest=repo.latest_metrics(session, job.id),
+                checkpoints=repo.count_checkpoints(session, job.id),
+                last_checkpoint=last,
+                events=repo.events(session, job.id),
+                usage=ledger.usage(session, job.id),
+                executions=ledger.recent(session, job.id),
             )
-        if state is JobState.INTERRUPTED:
-            raise InvalidTransitionError(
-                f"job {job.id} is INTERRUPTED (no driver runs it); it stays resumable with "
-                "`qorch resume`"
-            )
-        transition(session, job.id, JobState.CANCELLING, origin="cli", reason="cancel requested")
-        if state is JobState.QUEUED:
+
+    def metrics(self, job_id: str) -> list[Metric]:
+        with session_scope(self.url) as session:
+            return repo.metrics(session, repo.get_job(session, job_id).id)
+
+    # --- changing ----------------------------------------------------------------------------
+
+    def cancel(self, job_id: str) -> JobState:
+        """Ask a job to stop; a queued job is cancelled at once, a running one at its next step."""
+        with session_scope(self.url) as session:
+            job = repo.get_job(session, job_id)
+            state = JobState(job.state)
+            if state.terminal or state is JobState.CANCELLING:
+                raise InvalidTransitionError(
+                    f"job {job.id} is already {state.value}; nothing to cancel")
+            if state is JobState.INTERRUPTED:
+                raise InvalidTransitionError(
+                    f"job {job.id} is INTERRUPTED (no driver runs it); it stays resumable with "
+                    "`qorch resume`")
+            transition(session, job.id, JobState.CANCELLING, origin="cli",
+                       reason="cancel requested")
+            if state is not JobState.QUEUED:
+                return JobState.CANCELLING
             transition(session, job.id, JobState.CANCELLED, origin="cli",
                        reason="cancelled before it started")
-            return JobState.CANCELLED
-        return JobState.CANCELLING
+        from qorch.orchestrator.runtime.launch import stop_actor
 
+        stop_actor(self.settings, job.id)
+        return JobState.CANCELLED
 
-def requeue(settings: Settings, job_id: str) -> Job:
-    """INTERRUPTED → QUEUED, so a new driver continues from the latest checkpoint."""
-    reap(settings)
-    with session_scope(settings.database_url) as session:
-        job = repo.get_job(session, job_id)
-        transition(session, job.id, JobState.QUEUED, origin="cli", reason="resume requested",
-                   expected=JobState.INTERRUPTED)
-        return repo.get_job(session, job.id)
+    def resume(self, job_id: str, *, ray_address: str | None = None) -> str:
+        """INTERRUPTED → QUEUED, and a new driver continues from the latest checkpoint."""
+        from qorch.orchestrator.runtime.launch import launch
 
+        self.reap()
+        with session_scope(self.url) as session:
+            job = repo.get_job(session, job_id)
+            state = JobState(job.state)
+            if state not in (JobState.INTERRUPTED, JobState.FAILED):
+                raise InvalidTransitionError(
+                    f"job {job.id} is {state.value}; only an INTERRUPTED or FAILED job resumes")
+            transition(session, job.id, JobState.QUEUED, origin="cli", reason="resume requested")
+            spec = dict(job.spec)
+        launch(self.settings, job.id, cpus=int(spec.get("cpus") or 1),
+               max_restarts=int(spec.get("max_restarts", 3)), resources=spec.get("resources"),
+               address=ray_address)
+        return job.id
 
-def upgrade_database(settings: Settings) -> str:
-    from qorch.orchestrator.store.db import current_revision, describe
+    # --- the cluster -------------------------------------------------------------------------
 
-    engine = get_engine(settings.database_url)
-    return f"{describe(engine.url)} at revision {current_revision(engine)}"
+    def cluster_up(self) -> str:
+        from qorch.orchestrator.runtime.cluster import ensure_cluster
+
+        return f"Ray cluster at {ensure_cluster(self.settings)}"
+
+    def cluster_down(self) -> str:
+        from qorch.orchestrator.runtime.cluster import stop_cluster
+
+        return "stopped" if stop_cluster(self.settings) else "no cluster was running"
+
+    def cluster_status(self) -> dict[str, Any]:
+        """The cluster's nodes and actors, and the store's running and waiting jobs."""
+        from qorch.orchestrator.runtime.cluster import describe, running_cluster
+
+        address = self.settings.ray_address
+        if address is None:
+            info = running_cluster(self.settings)
+            address = info.address if info else None
+        status: dict[str, Any] = ({"address": None, "nodes": []} if address is None
+                                  else describe(self.settings, address))
+        jobs = self.jobs([JobState.RUNNING, JobState.CANCELLING, JobState.QUEUED], limit=1000)
+        status["running"] = [j.id for j in jobs if j.state is not JobState.QUEUED]
+        status["waiting"] = [j.id for j in jobs if j.state is JobState.QUEUED]
+        return status
+
+    def upgrade_database(self) -> str:
+        from qorch.orchestrator.store.db import current_revision, describe
+
+        engine = get_engine(self.url)
+        return f"{describe(engine.url)} at revision {current_revision(engine)}"
+
+    def backends(self) -> list[Any]:
+        from qorch.backends.registry import describe_all
+
+        return describe_all(self.settings.credentials)

@@ -3,53 +3,44 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from qorch.backends.braket.pricing import STATIC_QUBITS, arn_parts, estimate_cost, resolve_arn
 from qorch.backends.braket.tasks import NO_CREDENTIALS, BraketTaskHandle, classify
 from qorch.backends.circuits.template import CircuitTemplate
-from qorch.backends.contract import Capabilities, CircuitBatch
+from qorch.backends.contract import Backend, Capabilities, CircuitBatch
+from qorch.backends.credentials import Credentials
 from qorch.backends.errors import (
     BackendError,
     CapabilityError,
     CredentialsError,
     DeviceUnavailableError,
 )
-from qorch.backends.local.backend import check_params, check_request
-from qorch.backends.noise import NoiseSpec
 
 PROGRAM_SET = "braket.ir.openqasm.program_set"
+DEFAULT_REGION = "us-east-1"
 
 
-class BraketDeviceBackend:
+class BraketDeviceBackend(Backend):
     """AwsDevice with a short-timeout, no-retry session; all rows in one program-set task when
     the device supports program sets, else one task per job (max_circuits_per_job = 1, so the
     orchestrator submits every row as its own task, each with a short id, before waiting)."""
 
-    def __init__(self, name: str, *, shots: int | None = None, noise: NoiseSpec | None = None,
+    def __init__(self, name: str, *, credentials: Credentials | None = None,
                  session_factory: Callable[[str], Any] | None = None,
                  device_factory: Callable[[str, Any], Any] | None = None,
                  task_factory: Callable[[str], Any] | None = None,
+                 tagging_factory: Callable[[], Any] | None = None,
                  poll_interval: float = 5.0) -> None:  # fmt: skip
         self.arn = resolve_arn(name)
         region, simulator, _, device = arn_parts(self.arn)
-        if noise is not None and not noise.is_noiseless:
-            raise CapabilityError(
-                f"{name} runs on Amazon Braket; --noise only applies to aer/braket_dm"
-            )
         self.name = name if name.startswith(("braket:", "arn:")) else f"braket:{name}"
-        self.noise = NoiseSpec()
-        self.region = (
-            region
-            or os.environ.get("AWS_REGION")
-            or os.environ.get("AWS_DEFAULT_REGION")
-            or "us-east-1"
-        )
+        self.region = region or (credentials or Credentials()).aws_region or DEFAULT_REGION
         self._session_factory = session_factory or default_session
         self._device_factory = device_factory or _aws_device
         self._task_factory = task_factory
+        self._tagging_factory = tagging_factory
         self._device: Any = None
         self._session: Any = None
         self._poll = poll_interval
@@ -108,9 +99,9 @@ class BraketDeviceBackend:
     def validate(
         self, template: CircuitTemplate, shots: int | None, n_circuits: int | None = None
     ) -> None:
-        check_request(self.name, self.capabilities, template, shots, n_circuits)
-        self.device()
-        check_request(self.name, self.capabilities, template, shots, n_circuits)
+        super().validate(template, shots, n_circuits)
+        self.device()  # credentials, network, device state; refines the limits
+        super().validate(template, shots, n_circuits)
         ops = self._supported_ops()
         needed = set(template.gate_counts())
         if ops is not None and not needed <= ops:
@@ -131,38 +122,63 @@ class BraketDeviceBackend:
         cost["plan"] = "program sets" if limits else "one task per row"
         return cost
 
-    def submit(self, batch: CircuitBatch) -> BraketTaskHandle:
+    def run_batches(self, batches: Sequence[CircuitBatch],
+                    tags: Sequence[str] = ()) -> BraketTaskHandle:  # fmt: skip
         from qorch.backends.braket.compile import input_sets, row_inputs, to_braket
 
-        self.validate(batch.template, batch.shots, batch.n_circuits)
-        check_params(batch)
-        shots = int(batch.shots or 0)
-        circuit, device = to_braket(batch.template), self.device()
+        self.check_batches(batches)
+        shots = int(batches[0].shots or 0)
+        rows = sum(b.n_circuits for b in batches)
+        device = self.device()
+        labels = {tag: str(item) for item, tag in enumerate(tags)}  # find_tagged() reads them
         try:
             if self._program_set_limits():
                 from braket.program_sets import CircuitBinding, ProgramSet
 
-                binding = CircuitBinding(
-                    circuit, input_sets=input_sets(batch.template, batch.params)
-                )
-                program = ProgramSet(binding, shots_per_executable=shots)
-                tasks = [device.run(program, shots=shots * batch.n_circuits)]
+                bindings = [CircuitBinding(to_braket(b.template),
+                                           input_sets=input_sets(b.template, b.params))
+                            for b in batches]
+                program = ProgramSet(bindings, shots_per_executable=shots)
+                tasks = [device.run(program, shots=shots * rows, tags=labels)]
             else:
+                # One task per row: max_circuits_per_job is 1, so there is one batch of one row.
                 tasks = [
-                    device.run(circuit, shots=shots, inputs=inputs)
-                    for inputs in row_inputs(batch.template, batch.params)
+                    device.run(to_braket(b.template), shots=shots, inputs=inputs, tags=labels)
+                    for b in batches
+                    for inputs in row_inputs(b.template, b.params)
                 ]
         except Exception as err:
-            raise classify(err, f"submitting to {self.name}") from err
-        return BraketTaskHandle(tasks, batch.template, batch.n_circuits, self.name, self._poll)
+            raise classify(err, f"sending to {self.name}") from err
+        return BraketTaskHandle(tasks, dict(enumerate(batches)), self.name, self._poll)
 
-    def retrieve(self, provider_job_id: str, batch: CircuitBatch) -> BraketTaskHandle:
+    def find_tagged(self, tag: str) -> tuple[str, int] | None:
+        try:
+            tagging = (self._tagging_factory() if self._tagging_factory else
+                       self.session().boto_session.client("resourcegroupstaggingapi"))
+            return tagged_task(tagging, tag)
+        except BackendError:
+            raise
+        except Exception as err:
+            raise classify(err, f"looking up the task tagged {tag}") from err
+
+    def retrieve(self, provider_job_id: str, batch: CircuitBatch,
+                 item: int = 0) -> BraketTaskHandle:  # fmt: skip
         factory = self._task_factory or (lambda arn: _aws_task(arn, self.session()))
         try:
             tasks = [factory(arn) for arn in provider_job_id.split(",") if arn]
         except Exception as err:
             raise classify(err, f"retrieving {provider_job_id}") from err
-        return BraketTaskHandle(tasks, batch.template, batch.n_circuits, self.name, self._poll)
+        return BraketTaskHandle(tasks, {item: batch}, self.name, self._poll)
+
+
+def tagged_task(tagging: Any, tag: str) -> tuple[str, int] | None:
+    """(task ARN, item) of the quantum task carrying `tag`, from the resource tagging API."""
+    pages = tagging.get_resources(TagFilters=[{"Key": tag}],
+                                  ResourceTypeFilters=["braket:quantum-task"])
+    for resource in pages.get("ResourceTagMappingList", []):
+        value = next((t["Value"] for t in resource.get("Tags", []) if t["Key"] == tag), "0")
+        return str(resource["ResourceARN"]), int(value) if value.isdigit() else 0
+    return None
 
 
 def default_session(region: str) -> Any:
@@ -194,13 +210,3 @@ def _aws_task(arn: str, session: Any) -> Any:
     from braket.aws import AwsQuantumTask
 
     return AwsQuantumTask(arn, aws_session=session)
-
-
-def aws_credentials_present() -> bool:
-    """Environment or config-file credentials, checked without any network call."""
-    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
-        return True
-    if os.environ.get("AWS_PROFILE"):
-        return True
-    path = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.expanduser("~/.aws/credentials")
-    return os.path.isfile(path) and os.path.getsize(path) > 0

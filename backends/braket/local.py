@@ -10,10 +10,9 @@ import numpy as np
 
 from qorch.backends.circuits.decode import outputs_from_histogram
 from qorch.backends.circuits.template import MAX_QUBITS, CircuitTemplate
-from qorch.backends.contract import Capabilities, CircuitBatch
+from qorch.backends.contract import Capabilities
 from qorch.backends.errors import CapabilityError
 from qorch.backends.local.backend import LocalBackend
-from qorch.backends.local.jobs import LocalJob, job_id
 from qorch.backends.noise import NoiseSpec
 
 LOCAL_DEVICES = ("braket_sv", "braket_dm")
@@ -26,6 +25,11 @@ def local_simulator(name: str) -> Any:
     return LocalSimulator(name)
 
 
+def local_qubits(name: str) -> int:
+    """The widest circuit a local simulator takes: its own declaration, capped at ours."""
+    return min(int(local_simulator(name).properties.paradigm.qubitCount), MAX_QUBITS)
+
+
 @lru_cache(maxsize=64)
 def exact_program(template: CircuitTemplate, noise: NoiseSpec) -> Any:
     """The OpenQASM program (noise pragmas included) returning exact basis probabilities.
@@ -35,10 +39,11 @@ def exact_program(template: CircuitTemplate, noise: NoiseSpec) -> Any:
     from braket.circuits.serialization import IRType
 
     from qorch.backends.braket.compile import to_braket
+    from qorch.backends.braket.noise import apply_braket_noise
 
     circuit = to_braket(template)
     if not noise.is_noiseless:
-        noise.apply_to_braket(circuit)
+        apply_braket_noise(noise, circuit)
     circuit.probability()
     return circuit.to_ir(IRType.OPENQASM)
 
@@ -62,7 +67,7 @@ class BraketLocalBackend(LocalBackend):
     ProgramSet task is ~2x slower.
     The simulator returns exact probabilities (shots=0) and the shots are drawn here with a
     seeded generator, which is the same distribution Braket samples from but reproducible, so
-    retrieve() can re-run a lost job exactly.
+    a batch re-runs exactly from its seed.
     """
 
     def __init__(
@@ -71,48 +76,42 @@ class BraketLocalBackend(LocalBackend):
         super().__init__(seed)
         if name not in LOCAL_DEVICES:
             raise CapabilityError(
-                f"unknown Braket local simulator {name!r}; accepted: braket_sv, braket_dm"
+                f"unknown Braket local simulator {name!r}; accepted: {', '.join(LOCAL_DEVICES)}"
             )
         noise = noise or NoiseSpec()
-        if name == "braket_sv" and not noise.is_noiseless:
-            raise CapabilityError("braket_sv is noiseless; use braket_dm (or aer) for --noise")
         if noise.has_thermal:
             raise CapabilityError(
-                "braket_dm does not support thermal relaxation (t1/t2/gate_time); use aer for it, "
+                f"{name} does not support thermal relaxation (t1/t2/gate_time); use aer for it, "
                 "or amp=/phase= damping on braket_dm"
             )
         self.name = name
         self.noise = noise
-        qubits = int(local_simulator(name).properties.paradigm.qubitCount)
         self.capabilities = Capabilities(
             kind="noisy-emulator" if not noise.is_noiseless else "simulator",
-            max_qubits=min(qubits, MAX_QUBITS),
+            max_qubits=local_qubits(name),
             max_circuits_per_job=10_000,
             max_shots=1_000_000,
             supports_noise=name == "braket_dm",
+            seeded=True,
         )
 
-    def _start(self, batch: CircuitBatch, seed: int, provider_job_id: str | None) -> LocalJob:
+    def simulate(
+        self, template: CircuitTemplate, params: np.ndarray, shots: int | None, seed: int
+    ) -> np.ndarray:
         from qorch.backends.braket.compile import row_inputs
 
-        template, shots = batch.template, batch.shots
         assert shots is not None
         program = exact_program(template, self.noise)
         device = local_simulator(self.name)
-        rows = row_inputs(template, batch.params)
         if self.name == "braket_dm" and self.noise.is_noiseless:
             # Braket warns on every noise-free DM run; here it is what the user asked for.
-            # (Re-added per job: test runners and callers may reset the warning filters.)
+            # (Re-added per run: test runners and callers may reset the warning filters.)
             warnings.filterwarnings(
                 "ignore", "You are running a noise-free circuit on the density matrix", UserWarning
             )
-
-        def work() -> np.ndarray:
-            rng = np.random.default_rng(seed)
-            out = []
-            for inputs in rows:
-                result = device.run(program, shots=0, inputs=inputs).result()
-                out.append(sample_outputs(template, result.values[0], shots, rng))
-            return np.stack(out)
-
-        return LocalJob.run(self.name, provider_job_id or job_id(None, seed), work)
+        rng = np.random.default_rng(seed)
+        out = []
+        for inputs in row_inputs(template, params):
+            result = device.run(program, shots=0, inputs=inputs).result()
+            out.append(sample_outputs(template, result.values[0], shots, rng))
+        return np.stack(out)

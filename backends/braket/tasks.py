@@ -10,6 +10,7 @@ import numpy as np
 
 from qorch.backends.circuits.decode import outputs_from_bitstring_counts
 from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.contract import CircuitBatch, JobHandle
 from qorch.backends.errors import (
     BackendError,
     CredentialsError,
@@ -75,33 +76,41 @@ def reorder_counts(counts: Mapping[str, int], measured: Sequence[int], n: int) -
     return out
 
 
-def decode_results(template: CircuitTemplate, results: Sequence[Any], rows: int) -> np.ndarray:
-    """Outputs [rows, n_outputs] from one program-set result or one result per row."""
-    entries: list[Any] = []
-    for result in results:
-        if hasattr(result, "entries"):  # ProgramSetQuantumTaskResult: entries[program].entries[row]
-            for program in result.entries:
-                entries.extend(program.entries)
-        else:
-            entries.append(result)
-    if len(entries) != rows:
-        raise ProviderJobError(f"Braket returned {len(entries)} results, expected {rows}")
-    counts = [
+def entry_counts(entries: Sequence[Any], template: CircuitTemplate) -> list[dict[str, int]]:
+    """Counts keyed by template qubits from per-row result entries."""
+    return [
         reorder_counts(e.counts if hasattr(e, "counts") else e.measurement_counts,
                        e.measured_qubits, template.n_qubits)
         for e in entries
     ]  # fmt: skip
-    return outputs_from_bitstring_counts(template, counts)
 
 
-class BraketTaskHandle:
-    """One or more Braket quantum tasks; the id is their ARNs joined by commas."""
+def decode_item(results: Sequence[Any], item: int, batch: CircuitBatch) -> np.ndarray:
+    """Outputs [rows, n_outputs] of one item: program `item` of a program-set result, or (one
+    task per row) the tasks' own results."""
+    if results and hasattr(results[0], "entries"):
+        programs = list(results[0].entries)
+        if item >= len(programs):
+            raise ProviderJobError(
+                f"Braket returned {len(programs)} programs, expected item {item}")
+        entries = list(programs[item].entries)
+    else:
+        entries = list(results)
+    if len(entries) != batch.n_circuits:
+        raise ProviderJobError(f"Braket returned {len(entries)} results, expected "
+                               f"{batch.n_circuits}")
+    return outputs_from_bitstring_counts(batch.template, entry_counts(entries, batch.template))
 
-    def __init__(self, tasks: Sequence[Any], template: CircuitTemplate, rows: int, device: str,
+
+class BraketTaskHandle(JobHandle):
+    """One program-set task (one program per batch), or one task per row; the id is the task
+    ARNs joined by commas."""
+
+    def __init__(self, tasks: Sequence[Any], items: dict[int, CircuitBatch], device: str,
                  poll_interval: float = 5.0) -> None:  # fmt: skip
-        self._tasks, self._template, self._rows = list(tasks), template, rows
+        self._tasks, self._items = list(tasks), items
         self._device, self._poll = device, poll_interval
-        self._value: np.ndarray | None = None
+        self._results: list[Any] | None = None
 
     @property
     def provider_job_id(self) -> str:
@@ -135,9 +144,9 @@ class BraketTaskHandle:
             return f"waiting for {self._device}, {where}"
         return f"running on {self._device}" if state == "RUNNING" else None
 
-    def result(self, timeout: float | None = None) -> np.ndarray:
-        if self._value is not None:
-            return self._value
+    def _wait(self, timeout: float | None) -> list[Any]:
+        if self._results is not None:
+            return self._results
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             states = self._states()
@@ -151,11 +160,16 @@ class BraketTaskHandle:
             bad = next(s for s in states if s != "COMPLETED")
             raise ProviderJobError(f"Braket task(s) {self.provider_job_id} ended {bad}")
         try:
-            results = [t.result() for t in self._tasks]
+            self._results = [t.result() for t in self._tasks]
         except Exception as err:
             raise classify(err, "fetching task results") from err
-        self._value = decode_results(self._template, results, self._rows)
-        return self._value
+        return self._results
+
+    def result(self, item: int = 0, timeout: float | None = None) -> np.ndarray:
+        batch = self._items.get(item)
+        if batch is None:
+            raise ProviderJobError(f"Braket task(s) {self.provider_job_id} have no item {item}")
+        return decode_item(self._wait(timeout), item, batch)
 
     def cancel(self) -> None:
         for task in self._tasks:

@@ -7,10 +7,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from qorch.backends.circuits.decode import outputs_from_qiskit_counts
 from qorch.backends.circuits.template import CircuitTemplate
-from qorch.backends.contract import Capabilities, CircuitBatch
-from qorch.backends.errors import CapabilityError
+from qorch.backends.contract import Capabilities
 from qorch.backends.ibm.devices import (
     Reduced,
     calibration_report,
@@ -20,9 +18,7 @@ from qorch.backends.ibm.devices import (
     transpile_template,
 )
 from qorch.backends.local.backend import LocalBackend
-from qorch.backends.local.jobs import LocalJob, job_id
-from qorch.backends.noise import NoiseSpec
-from qorch.backends.qiskit.aer import counts_of, parameter_binds
+from qorch.backends.qiskit.aer import run_counts
 
 # Up to this many used physical qubits the noisy circuit runs as a density matrix (one
 # evolution per row); wider ones fall back to Aer's per-shot noise trajectories.
@@ -69,17 +65,9 @@ class FakeDeviceBackend(LocalBackend):
     """Transpiled to the device like hardware, then only the used qubits are simulated, with the
     device's gate, readout and relaxation errors on exactly those qubits, all rows in one run."""
 
-    def __init__(
-        self, device_name: str, *, seed: int | None = None, noise: NoiseSpec | None = None
-    ) -> None:
+    def __init__(self, device_name: str, *, seed: int | None = None) -> None:
         super().__init__(seed)
-        if noise is not None and not noise.is_noiseless:
-            raise CapabilityError(
-                f"{device_name} simulates the device's own calibration noise; --noise is only "
-                "for aer and braket_dm"
-            )
         self.name = device_name
-        self.noise = NoiseSpec()
         device = fake_device(device_name)
         self.device_name = str(device.name)
         config = device.configuration()
@@ -88,28 +76,18 @@ class FakeDeviceBackend(LocalBackend):
             max_qubits=int(device.num_qubits),
             max_circuits_per_job=MAX_ROWS_PER_JOB,
             max_shots=int(getattr(config, "max_shots", 100_000) or 100_000),
-            supports_noise=False,
+            seeded=True,
         )
 
-    def calibration_report(self, template: CircuitTemplate) -> dict:
+    def calibration_report(self, template: CircuitTemplate) -> dict[str, Any]:
         """Device, snapshot date, layout and the error rates of the physical qubits used."""
         compiled = compile_for_device(self.name, template)
         return calibration_report(fake_device(self.name), template, compiled.isa, compiled.reduced)
 
-    def _start(self, batch: CircuitBatch, seed: int, provider_job_id: str | None) -> LocalJob:
-        template, shots = batch.template, batch.shots
-        assert shots is not None
+    def simulate(
+        self, template: CircuitTemplate, params: np.ndarray, shots: int | None, seed: int
+    ) -> np.ndarray:
+        assert shots is not None  # validate() refuses exact requests on fake devices
         compiled = compile_for_device(self.name, template)
-        circuit = compiled.reduced.circuit
-        job = compiled.simulator.run(
-            circuit,
-            shots=shots,
-            seed_simulator=seed,
-            parameter_binds=parameter_binds(template, circuit, batch),
-        )
-        rows = batch.n_circuits
-
-        def work() -> np.ndarray:
-            return outputs_from_qiskit_counts(template, counts_of(job.result(), rows))
-
-        return LocalJob.run(self.name, provider_job_id or job_id(job.job_id(), seed), work)
+        return run_counts(compiled.simulator, template, compiled.reduced.circuit, params, shots,
+                          seed)

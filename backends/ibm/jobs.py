@@ -1,16 +1,15 @@
-"""IBM Runtime jobs: credentials lookup, error classification, status/queue phase, decoding."""
+"""IBM Runtime jobs: error classification, status and queue phase, decoding of program items."""
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from qorch.backends.circuits.decode import outputs_from_bits
 from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.contract import CircuitBatch, JobHandle
 from qorch.backends.errors import (
     BackendError,
     CredentialsError,
@@ -20,11 +19,7 @@ from qorch.backends.errors import (
 )
 from qorch.backends.provider_errors import auth_cause, network_cause, root_message
 
-TOKEN_ENV, INSTANCE_ENV, CHANNEL_ENV = (
-    "QISKIT_IBM_TOKEN",
-    "QISKIT_IBM_INSTANCE",
-    "QISKIT_IBM_CHANNEL",
-)
+TOKEN_ENV, INSTANCE_ENV = "QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE"  # named in messages
 # IBM Runtime caps one job's executions (parameter rows x shots); rows per job follow from it.
 MAX_EXECUTIONS_PER_JOB = 10_000_000
 FINAL = {"DONE": "DONE", "ERROR": "ERROR", "CANCELLED": "CANCELLED"}
@@ -32,15 +27,6 @@ NO_CREDENTIALS = (
     f"no IBM Quantum credentials: set {TOKEN_ENV} (and {INSTANCE_ENV}) or save an account with "
     "QiskitRuntimeService.save_account(token=..., instance=...)"
 )
-
-
-def saved_account_file() -> Path:
-    return Path.home() / ".qiskit" / "qiskit-ibm.json"
-
-
-def credentials_present() -> bool:
-    """Checked without any network call: a token in the environment or a saved account file."""
-    return bool(os.environ.get(TOKEN_ENV)) or saved_account_file().is_file()
 
 
 def classify(err: BaseException, what: str) -> BackendError:
@@ -75,31 +61,30 @@ def _state(status: Any) -> str:
     return str(getattr(status, "name", status)).upper()
 
 
-def decode_sampler_result(template: CircuitTemplate, result: Any, rows: int) -> np.ndarray:
-    """Outputs [rows, n_outputs] from a SamplerV2 PrimitiveResult with one PUB of `rows` rows."""
-    pub = result[0]
-    data = pub.data
-    bits = getattr(data, "meas", None)
+def decode_item(template: CircuitTemplate, item: Any, rows: int) -> np.ndarray:
+    """Outputs [rows, n_outputs] of one executor item result: bits [rows, shots, clbits]."""
+    arrays = dict(item)
+    bits = arrays.get("meas")
     if bits is None:  # another register name: take the only one there is
-        arrays = [v for _, v in data.items()] if hasattr(data, "items") else []
         if len(arrays) != 1:
-            raise ProviderJobError("the sampler result has no single classical register to read")
-        bits = arrays[0]
-    table = np.asarray(bits.to_bool_array(order="little"))
+            raise ProviderJobError("the result item has no single classical register to read")
+        bits = next(iter(arrays.values()))
+    table = np.asarray(bits, dtype=bool)
     table = table.reshape(-1, table.shape[-2], table.shape[-1])
     if table.shape[0] != rows:
         raise ProviderJobError(f"the job returned {table.shape[0]} rows, expected {rows}")
     return outputs_from_bits(template, table)
 
 
-class IBMJobHandle:
-    """A runtime job: status in IBM's words, queue position when IBM reports it."""
+class IBMJobHandle(JobHandle):
+    """A runtime job: status in IBM's words, queue position when IBM reports it; one quantum
+    program item per batch."""
 
-    def __init__(self, job: Any, template: CircuitTemplate, rows: int, device: str,
+    def __init__(self, job: Any, items: dict[int, CircuitBatch], device: str,
                  poll_interval: float = 5.0) -> None:  # fmt: skip
-        self._job, self._template, self._rows, self._device = job, template, rows, device
+        self._job, self._items, self._device = job, items, device
         self._poll = poll_interval
-        self._value: np.ndarray | None = None
+        self._result: Any = None
 
     @property
     def provider_job_id(self) -> str:
@@ -126,9 +111,9 @@ class IBMJobHandle:
             return f"running on {self._device}"
         return None
 
-    def result(self, timeout: float | None = None) -> np.ndarray:
-        if self._value is not None:
-            return self._value
+    def _wait(self, timeout: float | None) -> Any:
+        if self._result is not None:
+            return self._result
         deadline = None if timeout is None else time.monotonic() + timeout
         while (state := self.status()) not in FINAL:
             if deadline is not None and time.monotonic() >= deadline:
@@ -146,11 +131,22 @@ class IBMJobHandle:
                 + (f": {message}" if message else "")
             )
         try:
-            result = self._job.result()
+            self._result = self._job.result()
         except Exception as err:
             raise classify(err, f"fetching the result of job {self.provider_job_id}") from err
-        self._value = decode_sampler_result(self._template, result, self._rows)
-        return self._value
+        return self._result
+
+    def result(self, item: int = 0, timeout: float | None = None) -> np.ndarray:
+        batch = self._items.get(item)
+        if batch is None:
+            raise ProviderJobError(f"IBM job {self.provider_job_id} has no item {item} here")
+        results = self._wait(timeout)
+        if item >= len(results):
+            raise ProviderJobError(
+                f"IBM job {self.provider_job_id} returned {len(results)} items, expected item "
+                f"{item}"
+            )
+        return decode_item(batch.template, results[item], batch.n_circuits)
 
     def cancel(self) -> None:
         try:

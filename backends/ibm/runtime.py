@@ -1,14 +1,14 @@
-"""`ibm_<device>`: IBM Quantum hardware through qiskit-ibm-runtime (Batch mode, SamplerV2)."""
+"""`ibm_<device>`: IBM Quantum hardware through qiskit-ibm-runtime's Executor, in one Batch."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from qorch.backends.circuits.template import CircuitTemplate
-from qorch.backends.contract import Capabilities, CircuitBatch
+from qorch.backends.contract import Backend, Capabilities, CircuitBatch
+from qorch.backends.credentials import Credentials
 from qorch.backends.errors import (
     BackendError,
     CapabilityError,
@@ -23,31 +23,27 @@ from qorch.backends.ibm.devices import (
     transpile_template,
 )
 from qorch.backends.ibm.jobs import (
-    CHANNEL_ENV,
-    INSTANCE_ENV,
     MAX_EXECUTIONS_PER_JOB,
     NO_CREDENTIALS,
-    TOKEN_ENV,
     IBMJobHandle,
     classify,
-    credentials_present,
 )
-from qorch.backends.local.backend import check_params, check_request
-from qorch.backends.noise import NoiseSpec
+
+DEFAULT_CHANNEL = "ibm_quantum_platform"
 
 
-def default_service() -> Any:
-    """QiskitRuntimeService from QISKIT_IBM_TOKEN/QISKIT_IBM_INSTANCE, else the saved account."""
-    if not credentials_present():
+def default_service(credentials: Credentials) -> Any:
+    """QiskitRuntimeService from the given token and instance, else the saved account."""
+    if not credentials.ibm_present:
         raise CredentialsError(NO_CREDENTIALS)
     from qiskit_ibm_runtime import QiskitRuntimeService
 
     kwargs: dict[str, Any] = {}
-    if os.environ.get(TOKEN_ENV):
+    if credentials.ibm_token:
         kwargs = {
-            "channel": os.environ.get(CHANNEL_ENV) or "ibm_quantum_platform",
-            "token": os.environ[TOKEN_ENV],
-            "instance": os.environ.get(INSTANCE_ENV) or None,
+            "channel": credentials.ibm_channel or DEFAULT_CHANNEL,
+            "token": credentials.ibm_token,
+            "instance": credentials.ibm_instance or None,
         }
     try:
         return QiskitRuntimeService(**kwargs)
@@ -55,18 +51,18 @@ def default_service() -> Any:
         raise classify(err, "connecting") from err
 
 
-class IBMRuntimeBackend:
-    """SamplerV2 in a Batch on the transpiled ISA circuit; every parameter row in one PUB."""
+class IBMRuntimeBackend(Backend):
+    """Executor programs in one Batch for the adapter's life (closed by close()); one program
+    item per batch, every parameter row of a batch in its item."""
 
     def __init__(self, name: str, *, shots: int | None = None, service: Any | None = None,
-                 noise: NoiseSpec | None = None, poll_interval: float = 5.0) -> None:  # fmt: skip
+                 credentials: Credentials | None = None,
+                 poll_interval: float = 5.0) -> None:  # fmt: skip
         if name in RETIRED_IBM:
             raise DeviceUnavailableError(retired_message(name))
-        if noise is not None and not noise.is_noiseless:
-            raise CapabilityError(f"{name} is real hardware; --noise only applies to aer/braket_dm")
         self.name = name
-        self.noise = NoiseSpec()
         self._service = service
+        self._credentials = credentials or Credentials()
         self._backend: Any = None
         self._batch: Any = None
         self._isa: dict[str, Any] = {}
@@ -82,7 +78,7 @@ class IBMRuntimeBackend:
     @property
     def service(self) -> Any:
         if self._service is None:
-            self._service = default_service()
+            self._service = default_service(self._credentials)
         return self._service
 
     def device(self) -> Any:
@@ -103,7 +99,7 @@ class IBMRuntimeBackend:
                 raise classify(err, f"reading the status of {self.name}") from err
             if not getattr(status, "operational", True):
                 message = getattr(status, "status_msg", "") or "not operational"
-                raise DeviceUnavailableError(f"{self.name} is {message}; nothing was submitted")
+                raise DeviceUnavailableError(f"{self.name} is {message}; nothing was sent")
             config = backend.configuration()
             self.capabilities = dataclasses.replace(
                 self.capabilities,
@@ -124,9 +120,9 @@ class IBMRuntimeBackend:
     def validate(
         self, template: CircuitTemplate, shots: int | None, n_circuits: int | None = None
     ) -> None:
-        check_request(self.name, self.capabilities, template, shots, n_circuits)
+        super().validate(template, shots, n_circuits)
         self.device()  # credentials, network and device existence, before anything is spent
-        check_request(self.name, self.capabilities, template, shots, n_circuits)
+        super().validate(template, shots, n_circuits)
         if shots and n_circuits and shots * n_circuits > MAX_EXECUTIONS_PER_JOB:
             raise CapabilityError(
                 f"{self.name} takes at most {MAX_EXECUTIONS_PER_JOB} executions (rows x shots) per "
@@ -138,46 +134,66 @@ class IBMRuntimeBackend:
             self._isa[template.hash] = transpile_template(template, self.device())
         return self._isa[template.hash]
 
-    def calibration_report(self, template: CircuitTemplate) -> dict:
+    def calibration_report(self, template: CircuitTemplate) -> dict[str, Any]:
         isa = self.isa_circuit(template)
         return calibration_report(self.device(), template, isa, reduce_to_used_qubits(isa))
 
-    def _batch_mode(self) -> Any:
+    def _mode(self) -> Any:
+        """One Batch for the adapter's life: IBM schedules its jobs together."""
         if self._batch is None:
             from qiskit_ibm_runtime import Batch
 
             self._batch = Batch(backend=self.device())
         return self._batch
 
-    def submit(self, batch: CircuitBatch) -> IBMJobHandle:
+    def run_batches(self, batches: Sequence[CircuitBatch],
+                    tags: Sequence[str] = ()) -> IBMJobHandle:  # fmt: skip
         from qorch.backends.qiskit.compile import parameter_matrix
 
-        self.validate(batch.template, batch.shots, batch.n_circuits)
-        check_params(batch)
-        isa = self.isa_circuit(batch.template)
-        values = parameter_matrix(batch.template, isa, batch.inputs, batch.weights)
+        self.check_batches(batches)
+        shots = batches[0].shots
+        assert shots is not None  # validate() refuses exact requests on hardware
         try:
-            from qiskit_ibm_runtime import SamplerV2
+            from qiskit_ibm_runtime import Executor, QuantumProgram
 
-            with warnings.catch_warnings():
-                # Deprecated since 0.50 in favour of the client-side executor Sampler; kept for
-                # now because its PUB and result formats are stable and its local mode runs
-                # the same code path on fake backends (see tests/backends/test_ibm.py).
-                warnings.simplefilter("ignore", DeprecationWarning)
-                sampler = SamplerV2(mode=self._batch_mode())
-            job = sampler.run([(isa, values)], shots=batch.shots)
+            program = QuantumProgram(shots=shots)
+            for b in batches:
+                isa = self.isa_circuit(b.template)
+                values = parameter_matrix(b.template, isa, b.inputs, b.weights)
+                program.append_circuit_item(isa, circuit_arguments=values)
+            executor = Executor(mode=self._mode())
+            # Each batch's tag, and tag#item: find_tagged() finds the job and the batch in it.
+            executor.options.environment.job_tags = [
+                *tags, *(f"{tag}#{item}" for item, tag in enumerate(tags))]
+            job = executor.run(program)
+        except BackendError:
+            raise
         except Exception as err:
-            raise classify(err, f"submitting to {self.name}") from err
-        return IBMJobHandle(job, batch.template, batch.n_circuits, self.name, self._poll)
+            raise classify(err, f"sending to {self.name}") from err
+        items = dict(enumerate(batches))
+        return IBMJobHandle(job, items, self.name, self._poll)
 
-    def retrieve(self, provider_job_id: str, batch: CircuitBatch) -> IBMJobHandle:
+    def retrieve(self, provider_job_id: str, batch: CircuitBatch, item: int = 0) -> IBMJobHandle:
         try:
             job = self.service.job(provider_job_id)
         except BackendError:
             raise
         except Exception as err:
             raise classify(err, f"retrieving job {provider_job_id}") from err
-        return IBMJobHandle(job, batch.template, batch.n_circuits, self.name, self._poll)
+        return IBMJobHandle(job, {item: batch}, self.name, self._poll)
+
+    def find_tagged(self, tag: str) -> tuple[str, int] | None:
+        try:
+            jobs = self.service.jobs(job_tags=[tag], limit=1)
+        except BackendError:
+            raise
+        except Exception as err:
+            raise classify(err, f"looking up the job tagged {tag}") from err
+        if not jobs:
+            return None
+        labels = list(getattr(jobs[0], "tags", None) or [])
+        item = next((int(t.rsplit("#", 1)[1]) for t in labels if t.startswith(f"{tag}#")), 0)
+        return str(jobs[0].job_id()), item
 
     def close(self) -> None:
         """Close the Batch so IBM stops holding it open for more jobs."""

@@ -1,85 +1,79 @@
-"""Shared adapter plumbing: validation against Capabilities, and seeded local job submission."""
+"""The seeded local-simulator base: shots drawn per block of rows, so a batch re-runs exactly."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+import dataclasses
+from abc import abstractmethod
+from collections.abc import Sequence
 
 import numpy as np
 
 from qorch.backends.circuits.template import CircuitTemplate
-from qorch.backends.contract import Capabilities, CircuitBatch
-from qorch.backends.errors import CapabilityError, ProviderJobError
-from qorch.backends.local.jobs import LocalJob, finished, new_seed, seed_of
-from qorch.backends.noise import NoiseSpec
+from qorch.backends.contract import Backend, CircuitBatch
+from qorch.backends.errors import ProviderJobError
+from qorch.backends.local.jobs import LocalJob, Outputs, finished, new_job_id
+
+# Shots of a batch are drawn block by block, each block from its own seed: the outputs of a row
+# depend only on (batch seed, its block), not on how the batch is chunked, fanned out or grouped
+# with other jobs' batches.
+SEED_BLOCK_ROWS = 1024
 
 
-def check_request(
-    name: str,
-    caps: Capabilities,
-    template: CircuitTemplate,
-    shots: int | None,
-    n_circuits: int | None = None,
-) -> None:
-    """The checks every adapter shares; each raises one line naming the limit."""
-    if template.n_qubits > caps.max_qubits:
-        raise CapabilityError(
-            f"{name} takes at most {caps.max_qubits} qubits; the circuit needs {template.n_qubits}"
-        )
-    if shots is None:
-        if not caps.exact:
-            raise CapabilityError(
-                f"{name} estimates outputs from shots: give shots in 1..{caps.max_shots}"
-            )
-    elif isinstance(shots, bool) or not isinstance(shots, int) or not 1 <= shots <= caps.max_shots:
-        raise CapabilityError(f"{name} accepts shots in 1..{caps.max_shots}, got {shots!r}")
-    if n_circuits is not None and not 1 <= n_circuits <= caps.max_circuits_per_job:
-        raise CapabilityError(
-            f"{name} takes 1..{caps.max_circuits_per_job} circuits per job, got {n_circuits}; "
-            "split the batch"
-        )
+def seed_blocks(n_rows: int) -> list[tuple[int, int]]:
+    """Row ranges of the seed blocks of a batch."""
+    size = SEED_BLOCK_ROWS
+    return [(start, min(start + size, n_rows)) for start in range(0, n_rows, size)]
 
 
-def check_params(batch: CircuitBatch) -> None:
-    if not np.all(np.isfinite(batch.params)):
-        bad = int(np.argwhere(~np.isfinite(batch.params))[0][0])
-        raise CapabilityError(
-            f"parameter row {bad} contains NaN or infinity; nothing was submitted"
-        )
+def block_seed(seed: int, block: int) -> int:
+    """The seed of one block, mixed so that neighbouring seeds give unrelated streams."""
+    return int(np.random.SeedSequence([seed, block]).generate_state(1)[0])
 
 
-class LocalBackend(ABC):
-    """A simulator in this process: seeded per job, so retrieve() can re-run a lost job exactly."""
-
-    name: str
-    capabilities: Capabilities
-    noise: NoiseSpec
+class LocalBackend(Backend):
+    """A simulator in this process; every batch is simulated from its seed (drawn when absent)."""
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng = np.random.default_rng(seed)
 
-    def validate(
-        self, template: CircuitTemplate, shots: int | None, n_circuits: int | None = None
-    ) -> None:
-        check_request(self.name, self.capabilities, template, shots, n_circuits)
+    def seeded(self, batch: CircuitBatch) -> CircuitBatch:
+        if batch.seed is not None:
+            return batch
+        return dataclasses.replace(batch, seed=int(self._rng.integers(0, 2**31 - 1)))
 
-    def submit(self, batch: CircuitBatch) -> LocalJob:
-        self.validate(batch.template, batch.shots, batch.n_circuits)
-        check_params(batch)
-        return self._start(batch, new_seed(self._rng), None)
+    def outputs(self, batch: CircuitBatch) -> np.ndarray:
+        """Outputs of a seeded batch, block by block."""
+        assert batch.seed is not None
+        parts = [
+            self.simulate(batch.template, batch.params[start:stop], batch.shots,
+                          block_seed(batch.seed, block))
+            for block, (start, stop) in enumerate(seed_blocks(batch.n_circuits))
+        ]
+        return np.concatenate(parts, axis=0)
 
-    def retrieve(self, provider_job_id: str, batch: CircuitBatch) -> LocalJob:
-        job = finished(provider_job_id)
+    def run_batches(self, batches: Sequence[CircuitBatch], tags: Sequence[str] = ()) -> LocalJob:
+        self.check_batches(batches)
+        seeded = [self.seeded(b) for b in batches]
+
+        def work() -> Outputs:
+            return {item: self.outputs(b) for item, b in enumerate(seeded)}
+
+        return LocalJob.start(self.name, new_job_id(self.name), work)
+
+    def retrieve(self, provider_job_id: str, batch: CircuitBatch, item: int = 0) -> LocalJob:
+        job = finished(self.name, provider_job_id)
         if job is not None:
             return job
-        seed = seed_of(provider_job_id)
-        if seed is None:
+        if batch.seed is None:
             raise ProviderJobError(
-                f"{self.name} job {provider_job_id!r} is not from this process and carries no "
-                "seed to re-run it; resubmit the batch"
+                f"{self.name} job {provider_job_id!r} is not from this process and its batch "
+                "carries no seed to re-run it; send the batch again"
             )
         self.validate(batch.template, batch.shots, batch.n_circuits)
-        return self._start(batch, seed, provider_job_id)
+        return LocalJob.start(self.name, provider_job_id, lambda: {item: self.outputs(batch)})
 
     @abstractmethod
-    def _start(self, batch: CircuitBatch, seed: int, provider_job_id: str | None) -> LocalJob:
-        """Run the batch with this seed; reuse provider_job_id when re-running a known job."""
+    def simulate(
+        self, template: CircuitTemplate, params: np.ndarray, shots: int | None, seed: int
+    ) -> np.ndarray:
+        """Outputs [R, n_outputs] of these rows, shots drawn from `seed` (exact when None)."""

@@ -1,4 +1,4 @@
-"""Handles for jobs simulated in this process: a future, a seed-carrying id, a small registry."""
+"""Handles of jobs simulated in this process: a future of outputs per item, kept for retrieve()."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
 import numpy as np
 
+from qorch.backends.contract import JobHandle
 from qorch.backends.errors import BackendError, ProviderJobError
 
-_SEED_MARK = "/seed="
 _KEEP = 256  # finished local jobs kept for retrieve() within one process
-_registry: OrderedDict[str, LocalJob] = OrderedDict()
+_registry: OrderedDict[tuple[str, str], LocalJob] = OrderedDict()
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
+Outputs = dict[int, np.ndarray]
+
 
 def pool() -> ThreadPoolExecutor:
-    """One small shared pool, so submit() returns at once while simulators run."""
+    """One small shared pool, so run_batches() returns at once while simulators run."""
     global _pool
     with _lock:
         if _pool is None:
@@ -28,49 +30,32 @@ def pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def job_id(engine_id: str | None, seed: int) -> str:
-    """Local ids carry their seed, so a job can be re-run bit for bit after a restart."""
-    return f"{engine_id or uuid.uuid4().hex}{_SEED_MARK}{seed}"
+def new_job_id(backend: str) -> str:
+    return f"{backend}-{uuid.uuid4().hex[:16]}"
 
 
-def seed_of(provider_job_id: str) -> int | None:
-    head, mark, tail = provider_job_id.rpartition(_SEED_MARK)
-    if not mark or not head or not tail.isdigit():
-        return None
-    return int(tail)
-
-
-def new_seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(0, 2**31 - 1))
-
-
-def finished(provider_job_id: str) -> LocalJob | None:
+def finished(backend: str, provider_job_id: str) -> LocalJob | None:
+    """A job of this backend still held by this process."""
     with _lock:
-        return _registry.get(provider_job_id)
+        return _registry.get((backend, provider_job_id))
 
 
-class LocalJob:
-    """A JobHandle over a Future of the decoded outputs [R, n_outputs]."""
+class LocalJob(JobHandle):
+    """A future of {item: outputs [R, n_outputs]}."""
 
-    def __init__(self, backend: str, provider_job_id: str, future: Future[np.ndarray]) -> None:
+    def __init__(self, backend: str, provider_job_id: str, future: Future[Outputs]) -> None:
         self._backend = backend
         self._id = provider_job_id
         self._future = future
         with _lock:
-            _registry[provider_job_id] = self
-            _registry.move_to_end(provider_job_id)
+            _registry[(backend, provider_job_id)] = self
+            _registry.move_to_end((backend, provider_job_id))
             while len(_registry) > _KEEP:
                 _registry.popitem(last=False)
 
     @classmethod
-    def run(cls, backend: str, provider_job_id: str, work: Callable[[], np.ndarray]) -> LocalJob:
+    def start(cls, backend: str, provider_job_id: str, work: Callable[[], Outputs]) -> LocalJob:
         return cls(backend, provider_job_id, pool().submit(work))
-
-    @classmethod
-    def done(cls, backend: str, provider_job_id: str, value: np.ndarray) -> LocalJob:
-        future: Future[np.ndarray] = Future()
-        future.set_result(value)
-        return cls(backend, provider_job_id, future)
 
     @property
     def provider_job_id(self) -> str:
@@ -92,9 +77,9 @@ class LocalJob:
             return f"simulating on {self._backend}"
         return None
 
-    def result(self, timeout: float | None = None) -> np.ndarray:
+    def result(self, item: int = 0, timeout: float | None = None) -> np.ndarray:
         try:
-            return self._future.result(timeout)
+            outputs = self._future.result(timeout)
         except TimeoutError:
             raise TimeoutError(f"{self._backend} job {self._id} still running") from None
         except CancelledError:
@@ -105,6 +90,9 @@ class LocalJob:
             raise ProviderJobError(
                 f"{self._backend} job {self._id} failed: {type(err).__name__}: {err}"
             ) from err
+        if item not in outputs:
+            raise ProviderJobError(f"{self._backend} job {self._id} has no item {item}")
+        return outputs[item]
 
     def cancel(self) -> None:
         self._future.cancel()

@@ -1,4 +1,4 @@
-"""The `aer` backend: qiskit-aer with shots and an optional `--noise` model, one run per batch."""
+"""The `aer` backend: qiskit-aer with shots and an optional `--noise` model."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import numpy as np
 
 from qorch.backends.circuits.decode import outputs_from_qiskit_counts
 from qorch.backends.circuits.template import MAX_QUBITS, CircuitTemplate
-from qorch.backends.contract import Capabilities, CircuitBatch
+from qorch.backends.contract import Capabilities
 from qorch.backends.local.backend import LocalBackend
-from qorch.backends.local.jobs import LocalJob, job_id
 from qorch.backends.noise import NoiseSpec
 
 # Noisy circuits up to this width run as density matrices: one evolution per circuit instead of
@@ -27,23 +26,27 @@ def measured_circuit(template: CircuitTemplate) -> Any:
     return circuit
 
 
-def parameter_binds(template: CircuitTemplate, circuit: Any, batch: CircuitBatch) -> list[dict]:
+def parameter_binds(template: CircuitTemplate, circuit: Any, params: np.ndarray) -> list[dict]:
     """Aer's parameter_binds for one circuit: {Parameter: [value per row]} (bound in C++)."""
     from qorch.backends.qiskit.compile import parameter_matrix
 
-    matrix = parameter_matrix(template, circuit, batch.inputs, batch.weights)
+    n = template.n_inputs
+    matrix = parameter_matrix(template, circuit, params[:, :n], params[:, n:])
     return [{p: matrix[:, j].tolist() for j, p in enumerate(circuit.parameters)}]
 
 
-def run_counts(simulator: Any, circuit: Any, binds: list[dict], shots: int, seed: int) -> Any:
-    """Start one Aer job for every row; returns the AerJob (its id is known at once)."""
-    return simulator.run(circuit, shots=shots, seed_simulator=seed, parameter_binds=binds)
-
-
-def counts_of(result: Any, rows: int) -> list[dict[str, int]]:
+def run_counts(
+    simulator: Any, template: CircuitTemplate, circuit: Any, params: np.ndarray, shots: int,
+    seed: int,
+) -> np.ndarray:
+    """Every row in one Aer run, decoded to template outputs."""
+    binds = parameter_binds(template, circuit, params)
+    job = simulator.run(circuit, shots=shots, seed_simulator=seed, parameter_binds=binds)
+    result = job.result()
     if not result.success:
         raise RuntimeError(getattr(result, "status", "Aer reported failure"))
-    return [result.data(i)["counts"] for i in range(rows)]
+    counts = [result.data(i)["counts"] for i in range(len(params))]
+    return outputs_from_qiskit_counts(template, counts)
 
 
 class AerBackend(LocalBackend):
@@ -60,6 +63,7 @@ class AerBackend(LocalBackend):
             max_circuits_per_job=100_000,
             max_shots=10_000_000,
             supports_noise=True,
+            seeded=True,
         )
         self._simulators: dict[bool, Any] = {}
 
@@ -67,7 +71,9 @@ class AerBackend(LocalBackend):
         if dense not in self._simulators:
             from qiskit_aer import AerSimulator
 
-            noise = None if self.noise.is_noiseless else self.noise.aer_noise_model()
+            from qorch.backends.qiskit.noise import aer_noise_model
+
+            noise = None if self.noise.is_noiseless else aer_noise_model(self.noise)
             self._simulators[dense] = AerSimulator(
                 method="density_matrix" if dense else "statevector",
                 noise_model=noise,
@@ -76,17 +82,10 @@ class AerBackend(LocalBackend):
             )
         return self._simulators[dense]
 
-    def _start(self, batch: CircuitBatch, seed: int, provider_job_id: str | None) -> LocalJob:
-        template, shots = batch.template, batch.shots
+    def simulate(
+        self, template: CircuitTemplate, params: np.ndarray, shots: int | None, seed: int
+    ) -> np.ndarray:
         assert shots is not None  # validate() refuses exact requests on aer
-        circuit = measured_circuit(template)
         dense = not self.noise.is_noiseless and template.n_qubits <= DENSITY_MATRIX_MAX_QUBITS
-        job = run_counts(
-            self.simulator(dense), circuit, parameter_binds(template, circuit, batch), shots, seed
-        )
-        rows = batch.n_circuits
-
-        def work() -> np.ndarray:
-            return outputs_from_qiskit_counts(template, counts_of(job.result(), rows))
-
-        return LocalJob.run(self.name, provider_job_id or job_id(job.job_id(), seed), work)
+        circuit = measured_circuit(template)
+        return run_counts(self.simulator(dense), template, circuit, params, shots, seed)

@@ -7,9 +7,10 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,16 @@ DOWNLOAD_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
+class DataSource:
+    """Where dataset files are looked for: a data folder, then the cache, else downloaded
+    (from `mirrors` first, then the public addresses)."""
+
+    data_dir: Path | None
+    cache_dir: Path
+    mirrors: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
 class Split:
     """Raw images (uint8, N×28×28) and labels (int64, N) of one split."""
 
@@ -102,9 +113,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def locate(info: DatasetInfo, filename: str, data_dir: Path | None, cache_dir: Path) -> Path:
+def locate(info: DatasetInfo, filename: str, source: DataSource) -> Path:
     """Find a verified copy: the data folder, then the cache, else download into the cache."""
     expected = info.sha256[filename]
+    data_dir = source.data_dir
     if data_dir is not None:
         candidate = _in_folder(data_dir, info.name, filename)
         if candidate is None:
@@ -115,11 +127,11 @@ def locate(info: DatasetInfo, filename: str, data_dir: Path | None, cache_dir: P
             )
         _verify(candidate, expected, fix="replace it with the original file")
         return candidate
-    cached = cache_dir / info.name / filename
+    cached = source.cache_dir / info.name / filename
     if cached.exists():
         _verify(cached, expected, fix="delete it and qorch will download it again")
         return cached
-    return _download(info, filename, cached)
+    return _download(info, filename, cached, source.mirrors)
 
 
 def _in_folder(folder: Path, name: str, filename: str) -> Path | None:
@@ -129,17 +141,29 @@ def _in_folder(folder: Path, name: str, filename: str) -> Path | None:
     return None
 
 
+# Files verified in this process, by (path, size, modification time): each file is hashed once.
+_verified: set[tuple[str, int, int]] = set()
+_verified_lock = threading.Lock()
+
+
 def _verify(path: Path, expected: str, fix: str) -> None:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _verified_lock:
+        if key in _verified:
+            return
     actual = sha256_of(path)
-    if actual != expected:
+    if actual == expected:
+        with _verified_lock:
+            _verified.add(key)
+    else:
         raise DatasetError(
             f"{path} is truncated or corrupted: SHA-256 {actual[:16]}…, expected {expected}; "
             f"{fix}"
         )
 
 
-def _download(info: DatasetInfo, filename: str, target: Path) -> Path:
-    mirrors = [m for m in os.environ.get("QORCH_DATASET_MIRROR", "").split(",") if m]
+def _download(info: DatasetInfo, filename: str, target: Path, mirrors: tuple[str, ...]) -> Path:
     errors = []
     target.parent.mkdir(parents=True, exist_ok=True)
     for base in (*mirrors, *info.urls):
@@ -181,16 +205,14 @@ def read_idx(path: Path, magic: int, count: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def load_split(
-    name: str, split: str, *, data_dir: Path | None, cache_dir: Path, labels_only: bool = False
-) -> Split:
+def load_split(name: str, split: str, source: DataSource, *, labels_only: bool = False) -> Split:
     info = dataset_info(name)
     image_file, label_file = SPLIT_FILES[split]
     count = SPLIT_SIZES[split]
-    labels = read_idx(locate(info, label_file, data_dir, cache_dir), 2049, count)
+    labels = read_idx(locate(info, label_file, source), 2049, count)
     if labels_only:
         return Split(images=np.empty((0, 28, 28), dtype=np.uint8), labels=labels.astype(np.int64))
-    images = read_idx(locate(info, image_file, data_dir, cache_dir), 2051, count)
+    images = read_idx(locate(info, image_file, source), 2051, count)
     return Split(images=images, labels=labels.astype(np.int64))
 
 
@@ -200,11 +222,11 @@ def normalise(info: DatasetInfo, images: np.ndarray) -> np.ndarray:
     return ((scaled - info.mean) / info.std)[:, None, :, :]
 
 
-def ensure_files(name: str, *, data_dir: Path | None, cache_dir: Path) -> list[Path]:
+def ensure_files(name: str, source: DataSource) -> list[Path]:
     """Locate (or download) and verify every file of a dataset before a job is accepted."""
     info = dataset_info(name)
     return [
-        locate(info, filename, data_dir, cache_dir)
+        locate(info, filename, source)
         for split in SPLIT_FILES.values()
         for filename in split
     ]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from qorch.jobs.data.datasets import dataset_info, load_split, normalise
+from qorch.jobs.data.datasets import DataSource, dataset_info, load_split, normalise
 from qorch.jobs.errors import DatasetError
 
 
@@ -50,13 +49,12 @@ def load_tensors(
     *,
     train_size: int | None,
     test_size: int | None,
-    data_dir: Path | None,
-    cache_dir: Path,
+    source: DataSource,
     classes: tuple[int, ...] | None = None,
 ) -> TensorData:
     info = dataset_info(dataset)
-    train = load_split(dataset, "train", data_dir=data_dir, cache_dir=cache_dir)
-    test = load_split(dataset, "test", data_dir=data_dir, cache_dir=cache_dir)
+    train = load_split(dataset, "train", source)
+    test = load_split(dataset, "test", source)
     train_images, train_labels = _subset(*_only(train.images, train.labels, classes),
                                          train_size, "train", dataset)
     test_images, test_labels = _subset(*_only(test.images, test.labels, classes),
@@ -76,14 +74,12 @@ def check_sizes(
     train_size: int | None,
     test_size: int | None,
     classes: tuple[int, ...] | None,
-    data_dir: Path | None,
-    cache_dir: Path,
+    source: DataSource,
 ) -> tuple[int, int]:
     """Refuse subsets larger than the data (reads only the label files); returns the sizes used."""
     used = []
     for split, size in (("train", train_size), ("test", test_size)):
-        labels = load_split(dataset, split, data_dir=data_dir, cache_dir=cache_dir,
-                            labels_only=True).labels
+        labels = load_split(dataset, split, source, labels_only=True).labels
         available = int(np.isin(labels, classes).sum()) if classes else len(labels)
         if size is not None and size > available:
             which = f" of classes {list(classes)}" if classes else ""

@@ -15,7 +15,7 @@ from qorch.jobs.data.tensors import TensorData
 from qorch.jobs.errors import JobStopped
 from qorch.jobs.loops.checkpoint import TrainingState, pack, pack_weights, unpack
 from qorch.jobs.models.builders import build_model, parameter_counts
-from qorch.jobs.quantum.shots import RemoteCircuit
+from qorch.jobs.quantum.runners import CircuitRunner
 from qorch.jobs.spec import TrainSpec
 
 EVAL_BATCH = 1000
@@ -52,37 +52,38 @@ class Trainer:
     """One run of a spec over its data, reporting through a JobContext."""
 
     def __init__(self, spec: TrainSpec, data: TensorData, ctx: JobContext,
-                 remote: RemoteCircuit | None) -> None:
-        self.spec, self.data, self.ctx, self.remote = spec, data, ctx, remote
+                 runner: CircuitRunner | None, eval_batch: int = EVAL_BATCH) -> None:
+        self.spec, self.data, self.ctx, self.runner = spec, data, ctx, runner
         torch.manual_seed(spec.seed)
-        self.model = build_model(spec, remote)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=spec.lr)
+        self.model = build_model(spec, runner)
+        assert spec.lr is not None and spec.batch_size is not None and spec.epochs is not None
+        self.lr, self.batch_size, self.epochs = spec.lr, spec.batch_size, spec.epochs
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr)
         self.state = TrainingState()
-        # Shot backends: one submission per evaluation batch, sized like a training batch.
-        self.eval_batch = EVAL_BATCH if remote is None else spec.batch_size
+        self.eval_batch = eval_batch
 
     def checkpoint(self, kind: str) -> None:
         payload = pack(self.model, self.optimizer, self.state)
         self.ctx.save_checkpoint(self.state.step, self.state.epoch, kind, payload)
 
     def test_metrics(self) -> tuple[float, float]:
-        if self.remote is not None:
-            self.remote.at(self.state.step, "eval")
+        if self.runner is not None:
+            self.runner.at(self.state.step, "eval")
         return evaluate(self.model, self.data.test_x, self.data.test_y, self.eval_batch)
 
     def learning_rate(self, step: int) -> float:
         """Cosine decay to zero over the run: a function of the step alone, so resumes are exact."""
         if self.spec.schedule == "constant":
-            return self.spec.lr
-        total = self.spec.epochs * -(-len(self.data.train_y) // self.spec.batch_size)
-        return self.spec.lr * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+            return self.lr
+        total = self.epochs * -(-len(self.data.train_y) // self.batch_size)
+        return self.lr * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
 
     def step(self, index: torch.Tensor) -> None:
         state, started = self.state, time.perf_counter()
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate(state.step)
-        if self.remote is not None:
-            self.remote.at(state.step + 1, "train")
+        if self.runner is not None:
+            self.runner.at(state.step + 1, "train")
         images, labels = self.data.train_x[index], self.data.train_y[index]
         self.optimizer.zero_grad(set_to_none=True)
         logits = self.model(images)
@@ -102,10 +103,10 @@ class Trainer:
         spec, state = self.spec, self.state
         n_train = len(self.data.train_y)
         order = epoch_order(spec.seed, state.epoch, n_train)
-        while state.cursor * spec.batch_size < n_train:
+        while state.cursor * self.batch_size < n_train:
             if self.ctx.should_stop():
                 return None
-            self.step(order[state.cursor * spec.batch_size : (state.cursor + 1) * spec.batch_size])
+            self.step(order[state.cursor * self.batch_size : (state.cursor + 1) * self.batch_size])
             if spec.checkpoint_every and state.step % spec.checkpoint_every == 0:
                 self.checkpoint("step")
         test_loss, test_accuracy = self.test_metrics()
@@ -125,7 +126,7 @@ class Trainer:
             self.ctx.set_phase(f"resumed at epoch {self.state.epoch + 1}, step {self.state.step}")
         final: dict[str, Any] = {}
         self.model.train()
-        while self.state.epoch < self.spec.epochs:
+        while self.state.epoch < self.epochs:
             try:
                 metrics = self.epoch()
             except JobStopped:  # a provider wait was cut short by a cancel
@@ -142,11 +143,11 @@ class Trainer:
             final = {"test_loss": test_loss, "test_accuracy": test_accuracy}
         self.ctx.save_checkpoint(self.state.step, self.state.epoch, "final",
                                  pack_weights(self.model))
-        final.update(steps=self.state.step, epochs=self.spec.epochs,
+        final.update(steps=self.state.step, epochs=self.epochs,
                      parameters=parameter_counts(self.model))
         return TrainOutcome(stopped=False, result=final)
 
 
 def train(spec: TrainSpec, data: TensorData, ctx: JobContext,
-          remote: RemoteCircuit | None = None) -> TrainOutcome:
-    return Trainer(spec, data, ctx, remote).run()
+          runner: CircuitRunner | None = None, eval_batch: int = EVAL_BATCH) -> TrainOutcome:
+    return Trainer(spec, data, ctx, runner, eval_batch).run()

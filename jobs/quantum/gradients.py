@@ -16,7 +16,6 @@ import numpy as np
 
 from qorch.backends.circuits.template import CircuitTemplate
 
-GRADIENT_METHODS = ("parameter-shift", "spsa")
 SPSA_EPSILON = 0.1
 
 

@@ -1,4 +1,4 @@
-"""The quantum torch layer: a circuit template with trainable weights, evaluated batch-wise."""
+"""The quantum torch layer: a circuit template with trainable weights, evaluated by a runner."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import torch
 from torch import nn
 
 from qorch.backends.circuits.template import CircuitTemplate
-from qorch.backends.simulator.engine import sample_expectations, simulate
 from qorch.jobs.errors import SpecError
-from qorch.jobs.quantum.shots import RemoteCircuit, ShotEvaluation
-from qorch.jobs.spec import WEIGHT_INITS
+from qorch.jobs.quantum.runners import AutogradRunner, CircuitRunner, exact_runner
 
 SMALL_INIT_STD = 0.1
+WEIGHT_INITS = ("small", "uniform", "zeros")
 
 
 def initial_weights(template: CircuitTemplate, init: str) -> torch.Tensor:
@@ -31,18 +30,17 @@ def initial_weights(template: CircuitTemplate, init: str) -> torch.Tensor:
 class QuantumLayer(nn.Module):
     """inputs [B, n_inputs] (rotation angles) → template outputs [B, n_outputs].
 
-    Exact path: the batched statevector simulator, differentiated by autograd. With `shots`,
-    the forward values carry sampling noise while gradients stay exact. With `remote`, every
-    evaluation goes through the job's backend with parameter-shift (or SPSA) gradients.
+    How the circuit is evaluated is the runner's business: autograd through a differentiable
+    backend (the exact path), or circuit batches through the job's backend with
+    parameter-shift / SPSA gradients (the shot path). Built without one, the layer runs on the
+    exact in-house simulator.
     """
 
     def __init__(self, template: CircuitTemplate, init: str = "small",
-                 shots: int | None = None, remote: RemoteCircuit | None = None,
-                 input_scaling: bool = False) -> None:
+                 runner: CircuitRunner | None = None, input_scaling: bool = False) -> None:
         super().__init__()
         self.template = template
-        self.shots = shots
-        self.remote = remote
+        self.runner: CircuitRunner = runner or exact_runner()
         self.weights = nn.Parameter(initial_weights(template, init))
         # Trainable per-input gains inside the encoding rotations, RY(s_i·x_i): lets a purely
         # quantum model weigh its features (the re-uploading classifiers' w·x encoding).
@@ -52,14 +50,8 @@ class QuantumLayer(nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.input_scale is not None:
             inputs = inputs * self.input_scale
-        if self.remote is not None:
-            with_gradient = torch.is_grad_enabled() and (
-                inputs.requires_grad or self.weights.requires_grad)
-            return ShotEvaluation.apply(inputs, self.weights, self.template, self.remote,
-                                        with_gradient)
-        if self.shots:
-            return sample_expectations(self.template, inputs, self.weights, self.shots)
-        return simulate(self.template, inputs, self.weights)
+        return self.runner(self.template, inputs, self.weights)
 
     def extra_repr(self) -> str:
-        return self.template.summary()
+        kind = "autograd" if isinstance(self.runner, AutogradRunner) else "circuit batches"
+        return f"{self.template.summary()}; {kind}"

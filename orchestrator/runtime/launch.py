@@ -1,66 +1,100 @@
-"""Puts a queued job on Ray: attached (this process waits), or detached (it outlives the CLI)."""
+"""Hands a QUEUED job to the cluster as a detached actor; cancels it there too."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
+import logging
+from collections.abc import Mapping
 
-from qorch.orchestrator.errors import ClusterError
-from qorch.orchestrator.runtime.cluster import cluster_cpus, connect
+from sqlalchemy.orm import Session
+
+from qorch.orchestrator.errors import ClusterError, InvalidTransitionError
+from qorch.orchestrator.runtime.cluster import connect, ensure_cluster
+from qorch.orchestrator.runtime.names import job_actor
 from qorch.orchestrator.settings import Settings
+from qorch.orchestrator.store import repository as repo
+from qorch.orchestrator.store.db import transact
+from qorch.orchestrator.store.states import JobState
+from qorch.orchestrator.store.transitions import transition
 
-ACTOR_PREFIX = "qorch-job-"
+log = logging.getLogger(__name__)
 
 
-def _runner_class() -> Any:
+def fits(cpus: int, resources: Mapping[str, float]) -> None:
+    """Refuse a job no node of the cluster could ever place (it would wait forever)."""
     import ray
 
-    @ray.remote(max_restarts=0)
-    class JobRunner:
-        """One actor per job, so a cluster spreads jobs over its nodes."""
-
-        def run(self, job_id: str, database_url: str, home: str, threads: int) -> str:
-            import torch
-
-            from qorch.orchestrator.runtime.driver import run_job
-
-            torch.set_num_threads(threads)
-            try:
-                return run_job(job_id, database_url, home)
-            finally:
-                if ray.get_runtime_context().get_actor_name():
-                    ray.actor.exit_actor()
-
-    return JobRunner
+    wanted = {"CPU": float(cpus), **resources}
+    nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
+    if any(all(node.get(k, 0.0) >= v for k, v in wanted.items()) for node in nodes):
+        return
+    largest = max((n.get("CPU", 0.0) for n in nodes), default=0.0)
+    asked = ", ".join(f"{v:g} {k}" for k, v in wanted.items())
+    raise ClusterError(f"the job asks for {asked} but no node of the cluster has that (the "
+                       f"largest has {largest:g} CPU); ask for less or add a node")
 
 
-def start_on_ray(settings: Settings, job_id: str, threads: int | None, address: str | None,
-                 detached: bool) -> Any:
-    """Start the job's actor; returns the ObjectRef of its final state."""
-    connect(settings, address, cpus=threads)
-    available = cluster_cpus()
-    cpus = threads or (int(available) if not (address or settings.ray_address) else 1)
-    if cpus > available:
-        raise ClusterError(f"the job asks for {cpus} CPUs but the Ray cluster has {available:g}")
-    options: dict[str, Any] = {"num_cpus": cpus}
-    if detached:
-        options.update(name=f"{ACTOR_PREFIX}{job_id}", lifetime="detached")
-    actor = _runner_class().options(**options).remote()
-    return actor.run.remote(job_id, settings.database_url, str(settings.home), cpus)
+def replace_actor(name: str) -> None:
+    """Kill a predecessor under the job's name (a frozen or stuck driver of an older attempt)."""
+    import ray
+
+    try:
+        ray.kill(ray.get_actor(name), no_restart=True)
+    except ValueError:
+        return
 
 
-def spawn_background(settings: Settings, job_id: str) -> Path:
-    """Detached run on embedded Ray: a session-leader process owns the local Ray for the job."""
-    log_dir = settings.home / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{job_id}.log"
-    with log_path.open("ab") as log:
-        subprocess.Popen(
-            [sys.executable, "-m", "qorch.orchestrator.background", job_id],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return log_path
+def launch(settings: Settings, job_id: str, *, cpus: int = 1, max_restarts: int = 3,
+           resources: Mapping[str, float] | None = None, address: str | None = None) -> None:
+    """Start the job's actor; Ray keeps it pending (the job QUEUED) until a node has room.
+    A job that cannot be handed over ends FAILED with the reason (never as a user's cancel)."""
+    try:
+        connect(settings, ensure_cluster(settings, address))
+        fits(cpus, resources or {})
+        from qorch.orchestrator.runtime.actors import job_actor_class
+        from qorch.orchestrator.runtime.supervisor import ensure_supervisor
 
+        ensure_supervisor().watch.remote(settings, job_id)
+        name = job_actor(job_id)
+        replace_actor(name)
+        job_actor_class().options(
+            name=name, lifetime="detached", num_cpus=cpus, resources=dict(resources or {}),
+            max_restarts=max_restarts, max_concurrency=2,
+        ).remote(settings, job_id, cpus)
+    except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        fail_queued(settings, job_id, f"could not be handed to Ray: {first}")
+        raise
+    waiting = ", ".join([f"{cpus} CPU", *(f"{v:g} {k}" for k, v in (resources or {}).items())])
+    transact(settings.database_url, lambda s: _phase(s, job_id, f"waiting for {waiting}"))
+
+
+def _phase(session: Session, job_id: str, phase: str) -> None:
+    job = repo.get_job(session, job_id)
+    if job.state is JobState.QUEUED:
+        job.phase = phase
+
+
+def fail_queued(settings: Settings, job_id: str, reason: str) -> None:
+    def work(session: Session) -> None:
+        try:
+            transition(session, job_id, JobState.FAILED, origin="submit", reason=reason,
+                       expected=JobState.QUEUED)
+        except InvalidTransitionError:
+            return
+
+    transact(settings.database_url, work)
+
+
+def stop_actor(settings: Settings, job_id: str, address: str | None = None) -> None:
+    """Remove a cancelled job's actor that Ray has not placed yet (it holds a queue slot)."""
+    import ray
+
+    from qorch.orchestrator.runtime.cluster import running_cluster
+
+    if not (address or settings.ray_address) and running_cluster(settings) is None:
+        return  # no cluster, so no actor
+    connect(settings, ensure_cluster(settings, address))
+    try:
+        ray.kill(ray.get_actor(job_actor(job_id)), no_restart=True)
+    except ValueError:
+        return

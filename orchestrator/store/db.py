@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from qorch.orchestrator.errors import StoreError
+from qorch.orchestrator.errors import StoreError, TransientStoreError
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SUPPORTED_SCHEMES = ("sqlite", "postgresql")
 
@@ -32,10 +44,20 @@ def parse_database_url(raw: str) -> URL:
     backend = url.get_backend_name()
     if backend not in SUPPORTED_SCHEMES:
         raise StoreError(
-            f"unsupported database {backend!r} in {raw!r}; accepted: sqlite, postgresql"
+            f"unsupported database {backend!r} in {describe(url)!r}; accepted: sqlite, postgresql"
         )
-    if backend == "postgresql" and url.drivername == "postgresql":
+    if backend == "postgresql" and url.drivername not in ("postgresql", "postgresql+psycopg"):
+        raise StoreError(
+            f"database driver {url.get_driver_name()!r} in {describe(url)!r} is not supported; "
+            "use postgresql://USER@HOST:PORT/DB (psycopg 3)"
+        )
+    if backend == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+        raise StoreError(
+            f"{describe(url)!r} is an in-memory database that the job's worker cannot share; "
+            "give a file: sqlite:///PATH"
+        )
     return url
 
 
@@ -64,10 +86,19 @@ def dispose_engines() -> None:
 
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
+        _create_private(url.database or "")
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+
+
+def _create_private(path: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (its -wal and -shm files inherit the mode)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    except OSError:
+        return  # SQLite reports a missing folder or a read-only file in its own words
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -94,17 +125,20 @@ def _is_missing_table(err: SQLAlchemyError) -> bool:
 
 
 def _ensure_schema(engine: Engine) -> None:
-    from qorch.migrations import HEAD_REVISION
+    """Migrate to the head revision under the migration lock (80 first commands at once on a
+    fresh store must not race each other)."""
+    from qorch.orchestrator.store.migrate import head_revision, migration_lock, upgrade
 
-    if current_revision(engine) != HEAD_REVISION:
-        from qorch.orchestrator.store.migrate import upgrade
-
-        upgrade(engine, "head")
+    if current_revision(engine) == head_revision():
+        return
+    with migration_lock(engine):
+        if current_revision(engine) != head_revision():
+            upgrade(engine, "head")
 
 
 def _connection_error(engine: Engine, err: SQLAlchemyError) -> StoreError:
     cause = str(getattr(err, "orig", err)).strip().splitlines()[0]
-    return StoreError(f"cannot open the database {describe(engine.url)}: {cause}")
+    return TransientStoreError(f"cannot open the database {describe(engine.url)}: {cause}")
 
 
 def open_session(raw_url: str) -> Session:
@@ -118,11 +152,40 @@ def session_scope(raw_url: str) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except OperationalError as err:
+    except (OperationalError, DBAPIError) as err:
         session.rollback()
-        raise _connection_error(session.get_bind().engine, err) from err  # type: ignore[union-attr]
+        if isinstance(err, OperationalError) or err.connection_invalidated:
+            raise _connection_error(session.get_bind().engine, err) from err
+        raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def transact(raw_url: str, work: Callable[[Session], T], *, retry_s: float = 0.0) -> T:
+    """Run `work` in one transaction. Transient faults (a refused or terminated connection, a
+    locked SQLite file) are retried with growing pauses for up to `retry_s` seconds: a running
+    job outlives a short database outage, and fails with the store's own words after that."""
+    deadline = time.monotonic() + retry_s
+    pause = 0.5
+    while True:
+        try:
+            with session_scope(raw_url) as session:
+                return work(session)
+        except TransientStoreError as err:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("store unavailable (%s); retrying in %.1f s", err, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 15.0)
+            _reset_pool(raw_url)
+
+
+def _reset_pool(raw_url: str) -> None:
+    """Drop pooled connections after a fault: a restarted server killed them all."""
+    with _lock:
+        engine = _engines.get(raw_url)
+    if engine is not None:
+        engine.dispose()

@@ -5,9 +5,35 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from qorch.orchestrator.store.states import JobState
+
+# Every constraint gets a predictable name, so migrations can address it on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+EXECUTION_STATUSES = ("PENDING", "SUBMITTED", "DONE", "FAILED", "CANCELLED", "SUPERSEDED")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -32,7 +58,13 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def state_column() -> Enum:
+    """Job states as strings with a CHECK constraint naming the allowed values."""
+    return Enum(JobState, name="job_state", native_enum=False, create_constraint=True, length=16,
+                values_callable=lambda states: [s.value for s in states])
 
 
 class Job(Base):
@@ -42,7 +74,9 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(16))
     owner: Mapped[str] = mapped_column(String(128))
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[JobState] = mapped_column(state_column(), index=True)
+    # Each claim of the job by a driver opens a new attempt; writes of older ones are refused.
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     phase: Mapped[str | None] = mapped_column(String(255))
     backend: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -68,7 +102,9 @@ class JobEvent(Base):
 
 class Metric(Base):
     __tablename__ = "metrics"
-    __table_args__ = (Index("ix_metrics_job_name_step", "job_id", "name", "step"),)
+    # One value per (job, step, name): a resumed job that logs a step again changes nothing.
+    __table_args__ = (UniqueConstraint("job_id", "step", "name"),
+                      Index("ix_metrics_job_name_step", "job_id", "name", "step"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
@@ -95,7 +131,7 @@ class Checkpoint(Base):
 
 
 class Execution(Base):
-    """The ledger: one provider submission, recorded before it is sent."""
+    """The ledger: one batch of a provider job, recorded before it is sent."""
 
     __tablename__ = "executions"
     __table_args__ = (
@@ -104,6 +140,7 @@ class Execution(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     step: Mapped[int] = mapped_column(Integer)
     purpose: Mapped[str] = mapped_column(String(16))
     batch_index: Mapped[int] = mapped_column(Integer)
@@ -111,10 +148,14 @@ class Execution(Base):
     backend: Mapped[str] = mapped_column(String(128))
     template_hash: Mapped[str] = mapped_column(String(64))
     params_hash: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int | None] = mapped_column(BigInteger)
     shots: Mapped[int | None] = mapped_column(Integer)
     n_circuits: Mapped[int] = mapped_column(Integer)
-    provider_job_id: Mapped[str | None] = mapped_column(String(255), index=True)
-    status: Mapped[str] = mapped_column(String(16))
+    provider_job_id: Mapped[str | None] = mapped_column(Text, index=True)
+    item: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in the job
+    status: Mapped[str] = mapped_column(
+        Enum(*EXECUTION_STATUSES, name="execution_status", native_enum=False,
+             create_constraint=True, length=16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

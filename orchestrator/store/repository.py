@@ -1,24 +1,35 @@
-"""Repository functions over the store: jobs, events, metrics, checkpoints, heartbeats."""
+"""Repository functions over the store: jobs, events, metrics, checkpoints, heartbeats, fences."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from qorch.orchestrator.errors import JobNotFoundError, StoreError
+from qorch.orchestrator.errors import (
+    InvalidTransitionError,
+    JobNotFoundError,
+    StaleAttemptError,
+    StoreError,
+)
 from qorch.orchestrator.store.models import Checkpoint, Job, JobEvent, Metric, utcnow
 from qorch.orchestrator.store.states import JobState
 from qorch.orchestrator.store.transitions import transition
 
 INLINE_CHECKPOINT_LIMIT = 16 * 1024 * 1024
+MIN_PREFIX = 4
+JOB_ID = re.compile(r"^[0-9a-f]+$")
+LIVE = (JobState.RUNNING, JobState.CANCELLING)
 
 
 def new_job_id() -> str:
@@ -36,37 +47,72 @@ def create_job(
 ) -> Job:
     job = Job(
         id=new_job_id(), kind=kind, owner=owner, spec=spec, backend=backend, summary=summary,
-        state=JobState.QUEUED.value, created_at=utcnow(),
+        state=JobState.QUEUED, attempt=0, created_at=utcnow(),
     )
     session.add(job)
-    session.add(JobEvent(job_id=job.id, from_state=None, to_state=job.state, origin="submit",
-                         reason=f"{kind} job submitted", at=job.created_at))
+    session.add(JobEvent(job_id=job.id, from_state=None, to_state=job.state.value,
+                         origin="submit", reason=f"{kind} job submitted", at=job.created_at))
     session.flush()
     return job
 
 
 def get_job(session: Session, job_id: str) -> Job:
+    """A job by its id or a unique prefix of 4+ hex characters (matched literally)."""
+    job_id = job_id.strip().lower()
+    if not JOB_ID.match(job_id):
+        raise JobNotFoundError(f"no job with id {job_id!r}: job ids are hexadecimal "
+                               "(`qorch list` shows them)")
     job = session.get(Job, job_id, populate_existing=True)
-    if job is None:
-        matches = session.scalars(select(Job).where(Job.id.startswith(job_id)).limit(2)).all()
-        if len(job_id) >= 4 and len(matches) == 1:
-            return matches[0]
-        raise JobNotFoundError(f"no job with id {job_id!r}; `qorch list` shows the job ids")
-    return job
+    if job is not None:
+        return job
+    if len(job_id) < MIN_PREFIX:
+        raise JobNotFoundError(f"no job with id {job_id!r}; a prefix needs at least {MIN_PREFIX} "
+                               "characters")
+    # A literal prefix comparison: hex ids hold no LIKE wildcards, and the pattern is checked.
+    high = job_id + "g"
+    matches = session.scalars(
+        select(Job).where(Job.id >= job_id, Job.id < high).order_by(Job.id).limit(3)).all()
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        shown = ", ".join(m.id for m in matches[:2])
+        raise JobNotFoundError(f"job id prefix {job_id!r} is ambiguous ({shown}, ...); give more "
+                               "characters")
+    raise JobNotFoundError(f"no job with id {job_id!r}; `qorch list` shows the job ids")
 
 
 def list_jobs(
-    session: Session, states: Sequence[JobState] = (), limit: int = 50
+    session: Session, states: Sequence[JobState] = (), limit: int = 50, owner: str | None = None
 ) -> list[Job]:
     query = select(Job).order_by(Job.created_at.desc()).limit(limit)
     if states:
-        query = query.where(Job.state.in_([s.value for s in states]))
+        query = query.where(Job.state.in_(states))
+    if owner is not None:
+        query = query.where(Job.owner == owner)
     return list(session.scalars(query))
 
 
 def events(session: Session, job_id: str, after_id: int = 0) -> list[JobEvent]:
     query = select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.id > after_id)
     return list(session.scalars(query.order_by(JobEvent.id)))
+
+
+def fence(session: Session, job_id: str, attempt: int, phase: str | None = None) -> None:
+    """Beat the heartbeat, only while `attempt` still runs the job; else StaleAttemptError.
+
+    Every write of a running job goes through here first, in the same transaction: the UPDATE
+    takes the job row's write lock, so a concurrent claim waits until this write commits.
+    """
+    values: dict[str, Any] = {"heartbeat_at": utcnow()}
+    if phase is not None:
+        values["phase"] = phase[:255]
+    result = session.execute(
+        update(Job).where(Job.id == job_id, Job.attempt == attempt, Job.state.in_(LIVE))
+        .values(**values))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        row = session.execute(select(Job.state, Job.attempt).where(Job.id == job_id)).first()
+        where = f"{row[0].value}, attempt {row[1]}" if row else "gone"
+        raise StaleAttemptError(f"job {job_id} is {where}; attempt {attempt} stops here")
 
 
 @dataclass(frozen=True)
@@ -79,10 +125,18 @@ class MetricPoint:
 
 
 def add_metrics(session: Session, job_id: str, points: Sequence[MetricPoint]) -> None:
-    session.add_all(
-        Metric(job_id=job_id, step=p.step, epoch=p.epoch, name=p.name, value=p.value, at=p.at)
-        for p in points
-    )
+    """Insert or replace: one value per (job, step, name), so a resumed step changes nothing."""
+    if not points:
+        return
+    rows = [{"job_id": job_id, "step": p.step, "epoch": p.epoch, "name": p.name,
+             "value": p.value, "at": p.at} for p in points]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Metric).values(rows)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["job_id", "step", "name"],
+        set_={"value": statement.excluded.value, "epoch": statement.excluded.epoch,
+              "at": statement.excluded.at}))
 
 
 def metrics(session: Session, job_id: str, after_id: int = 0) -> list[Metric]:
@@ -102,11 +156,6 @@ def latest_metrics(session: Session, job_id: str) -> dict[str, Metric]:
     return {row.name: row for row in rows}
 
 
-def metric_series(session: Session, job_id: str, name: str) -> list[Metric]:
-    query = select(Metric).where(Metric.job_id == job_id, Metric.name == name)
-    return list(session.scalars(query.order_by(Metric.step, Metric.id)))
-
-
 def save_checkpoint(
     session: Session,
     job_id: str,
@@ -117,14 +166,16 @@ def save_checkpoint(
     payload: bytes,
     spill_dir: Path,
 ) -> Checkpoint:
-    """Store a checkpoint inline, or as a file under `spill_dir` when it is large."""
+    """Store a checkpoint inline, or as a private file under `spill_dir` when it is large."""
     digest = hashlib.sha256(payload).hexdigest()
     blob: bytes | None = payload
     path: str | None = None
     if len(payload) > INLINE_CHECKPOINT_LIMIT:
         target = spill_dir / job_id / f"{kind}-{step:08d}-{digest[:12]}.ckpt"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(payload)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(payload)
         blob, path = None, str(target)
     row = Checkpoint(job_id=job_id, step=step, epoch=epoch, kind=kind, blob=blob, path=path,
                      sha256=digest, size_bytes=len(payload), created_at=utcnow())
@@ -163,11 +214,11 @@ def checkpoint_payload(row: Checkpoint) -> bytes:
     return payload
 
 
-def beat(session: Session, job_id: str, phase: str | None = None) -> None:
-    values: dict[str, Any] = {"heartbeat_at": utcnow()}
-    if phase is not None:
-        values["phase"] = phase
-    session.execute(update(Job).where(Job.id == job_id).values(**values))
+def spilled_files(session: Session, job_id: str) -> list[Path]:
+    """Checkpoint files of a job kept outside the database."""
+    paths = session.scalars(select(Checkpoint.path).where(Checkpoint.job_id == job_id,
+                                                          Checkpoint.path.is_not(None)))
+    return [Path(p) for p in paths if p]
 
 
 def set_result(session: Session, job_id: str, result: dict[str, Any]) -> None:
@@ -181,21 +232,23 @@ def current_state(session: Session, job_id: str) -> JobState:
     return JobState(state)
 
 
-def reap_stale(session: Session, timeout: timedelta) -> list[str]:
-    """Jobs whose driver stopped beating: RUNNING → INTERRUPTED, CANCELLING → CANCELLED."""
-    cutoff = utcnow() - timeout
-    stale = session.scalars(
-        select(Job).where(
-            Job.state.in_([JobState.RUNNING.value, JobState.CANCELLING.value]),
-            Job.heartbeat_at < cutoff,
-        )
+def reap_stale(session: Session, cutoff: datetime) -> list[str]:
+    """Jobs whose driver stopped beating before `cutoff`: RUNNING → INTERRUPTED,
+    CANCELLING → CANCELLED. A beat that lands meanwhile wins (the UPDATE re-checks it)."""
+    stale = session.execute(
+        select(Job.id, Job.state, Job.heartbeat_at).where(
+            Job.state.in_(LIVE), Job.heartbeat_at < cutoff)
     ).all()
     reaped = []
-    for job in stale:
-        target = JobState.INTERRUPTED if job.state == JobState.RUNNING.value else JobState.CANCELLED
-        reason = f"no heartbeat since {job.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
-        transition(session, job.id, target, origin="reaper", reason=reason)
-        reaped.append(job.id)
+    for job_id, state, beat_at in stale:
+        target = JobState.INTERRUPTED if state is JobState.RUNNING else JobState.CANCELLED
+        reason = f"no heartbeat since {beat_at:%Y-%m-%d %H:%M:%S} UTC"
+        try:
+            transition(session, job_id, target, origin="reaper", reason=reason,
+                       stale_before=cutoff)
+        except (InvalidTransitionError, JobNotFoundError):  # a beat or a transition won the race
+            continue
+        reaped.append(job_id)
     return reaped
 
 

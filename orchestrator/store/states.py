@@ -18,16 +18,12 @@ class JobState(enum.StrEnum):
     def terminal(self) -> bool:
         return self in TERMINAL_STATES
 
-    @property
-    def active(self) -> bool:
-        """A driver is (or should be) working on the job."""
-        return self in (JobState.RUNNING, JobState.CANCELLING)
-
 
 TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
-    JobState.QUEUED: frozenset({JobState.RUNNING, JobState.CANCELLING}),
+    # QUEUED -> FAILED: the job could not be started (never recorded as a user's cancel).
+    JobState.QUEUED: frozenset({JobState.RUNNING, JobState.CANCELLING, JobState.FAILED}),
     JobState.RUNNING: frozenset(
         {
             JobState.SUCCEEDED,
@@ -40,7 +36,8 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.CANCELLING: frozenset({JobState.CANCELLED}),
     JobState.INTERRUPTED: frozenset({JobState.QUEUED}),
     JobState.SUCCEEDED: frozenset(),
-    JobState.FAILED: frozenset(),
+    # A failed job keeps its checkpoints; `qorch resume` may give it a new attempt.
+    JobState.FAILED: frozenset({JobState.QUEUED}),
     JobState.CANCELLED: frozenset(),
 }
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from qorch.orchestrator.errors import InvalidTransitionError, JobNotFoundError
+from qorch.orchestrator.errors import InvalidTransitionError, JobNotFoundError, StaleAttemptError
 from qorch.orchestrator.store.models import Job, JobEvent, utcnow
 from qorch.orchestrator.store.states import JobState, is_allowed
 
@@ -19,19 +21,26 @@ def transition(
     reason: str | None = None,
     expected: JobState | None = None,
     error: str | None = None,
+    attempt: int | None = None,
+    stale_before: datetime | None = None,
 ) -> JobState:
     """Move a job to `target`; returns the state it left.
 
-    The UPDATE only matches while the row still holds the state we read, so two
-    processes racing (a driver finishing while a user cancels) cannot both win.
-    `expected` pins the source state: the change is refused if the job is elsewhere.
-    On FAILED, `error` (default: `reason`) becomes the job's one-line error, while the
-    event keeps the full `reason` (a traceback, say).
+    The UPDATE only matches while the row still holds the state we read, so two processes
+    racing (a driver finishing while a user cancels) cannot both win. `expected` pins the
+    source state; `attempt` pins the driver's claim, so a stale driver cannot settle a job that
+    a newer attempt runs; `stale_before` (the reaper) only matches a heartbeat older than that.
+    On FAILED, `error` (default: `reason`) becomes the job's one-line error, while the event
+    keeps the full `reason` (a traceback, say). Claiming (QUEUED → RUNNING) opens a new attempt.
     """
     job = session.get(Job, job_id, populate_existing=True)
     if job is None:
         raise JobNotFoundError(f"no job with id {job_id!r}")
-    source = JobState(job.state)
+    source, current_attempt = JobState(job.state), job.attempt
+    if attempt is not None and current_attempt != attempt:
+        raise StaleAttemptError(
+            f"job {job_id} is run by attempt {current_attempt}, not {attempt}; this driver stops"
+        )
     if expected is not None and source is not expected:
         raise InvalidTransitionError(
             f"job {job_id} is {source.value}, not {expected.value}; "
@@ -42,20 +51,23 @@ def transition(
             f"job {job_id} cannot go from {source.value} to {target.value}"
         )
     now = utcnow()
-    values: dict[str, object] = {"state": target.value}
+    values: dict[str, object] = {"state": target}
     if target is JobState.RUNNING:
-        values.update(started_at=now, heartbeat_at=now, ended_at=None, error=None)
+        values.update(started_at=now, heartbeat_at=now, ended_at=None, error=None,
+                      attempt=current_attempt + 1)
     if target.terminal:
         values["ended_at"] = now
         values["phase"] = None
     if target is JobState.FAILED:
         values["error"] = error or reason
-    result = session.execute(
-        update(Job).where(Job.id == job_id, Job.state == source.value).values(**values)
-    )
+    statement = update(Job).where(Job.id == job_id, Job.state == source,
+                                  Job.attempt == current_attempt)
+    if stale_before is not None:
+        statement = statement.where(Job.heartbeat_at < stale_before)
+    result = session.execute(statement.values(**values))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise InvalidTransitionError(
-            f"job {job_id} changed state while moving from {source.value} to {target.value}"
+            f"job {job_id} changed while moving from {source.value} to {target.value}"
         )
     session.add(
         JobEvent(

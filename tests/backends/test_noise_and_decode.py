@@ -56,17 +56,20 @@ def test_unknown_key_error_lists_every_accepted_key() -> None:
 
 
 def test_aer_model_covers_the_exported_gates() -> None:
-    model = parse_noise("depol1=0.01,depol2=0.02,readout=0.05,t1=50e-6,t2=70e-6").aer_noise_model()
+    from qorch.backends.qiskit.noise import aer_noise_model
+
+    model = aer_noise_model(parse_noise("depol1=0.01,depol2=0.02,readout=0.05,t1=50e-6,t2=70e-6"))
     assert {"rx", "ry", "rz", "h", "cx", "cz", "measure"} <= set(model.noise_instructions)
 
 
 def test_braket_refuses_thermal_and_adds_pragmas() -> None:
     from qorch.backends.braket.compile import to_braket
+    from qorch.backends.braket.noise import apply_braket_noise
 
     circuit = to_braket(CircuitTemplate(2, 1))
     with pytest.raises(NoiseSpecError, match="only supported on aer"):
-        parse_noise("t1=50e-6,t2=70e-6").apply_to_braket(circuit)
-    noisy = parse_noise("depol1=0.01,depol2=0.02,readout=0.05").apply_to_braket(circuit)
+        apply_braket_noise(parse_noise("t1=50e-6,t2=70e-6"), circuit)
+    noisy = apply_braket_noise(parse_noise("depol1=0.01,depol2=0.02,readout=0.05"), circuit)
     names = {type(i.operator).__name__ for i in noisy.instructions}
     assert {"Depolarizing", "TwoQubitDepolarizing", "BitFlip"} <= names
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
+from qorch.backends.circuits.template import CircuitTemplate
 from qorch.backends.errors import BackendError, CapabilityError, DeviceUnavailableError
 from qorch.backends.ibm.devices import canonical_fake_names, fake_device_classes
 from qorch.backends.registry import describe_all, resolve
@@ -38,9 +40,9 @@ def test_resolve_accepts_every_documented_form() -> None:
     assert resolve("fake_manila", shots=100).capabilities.max_qubits == 5
     assert resolve("braket_sv", shots=100).name == "braket_sv"
     assert resolve("ibm_fez", shots=100).name == "ibm_fez"  # no network until validate/submit
-    assert resolve("braket:sv1", shots=100).arn.endswith("amazon/sv1")  # type: ignore[attr-defined]
+    assert getattr(resolve("braket:sv1"), "arn").endswith("amazon/sv1")  # noqa: B009
     arn = "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1"
-    assert resolve(arn, shots=100).region == "us-east-1"  # type: ignore[attr-defined]
+    assert getattr(resolve(arn), "region") == "us-east-1"  # noqa: B009
 
 
 def test_unknown_names_list_the_accepted_forms() -> None:
@@ -56,12 +58,13 @@ def test_unknown_names_list_the_accepted_forms() -> None:
         resolve("braket:nonesuch", shots=10)
 
 
-def test_resolve_refuses_missing_or_out_of_range_shots() -> None:
+def test_shots_are_checked_by_validate_alone() -> None:
+    template = CircuitTemplate(2, 1)
     with pytest.raises(CapabilityError, match="give shots"):
-        resolve("aer")
+        resolve("aer").validate(template, None)
     with pytest.raises(CapabilityError, match=r"1\.\.100000"):
-        resolve("fake_manila", shots=10**6)
-    assert resolve("statevector", shots=None).capabilities.exact
+        resolve("fake_manila").validate(template, 10**6)
+    resolve("statevector").validate(template, None)
 
 
 def test_retired_ibm_device_is_refused_before_any_network_call() -> None:
@@ -72,7 +75,7 @@ def test_retired_ibm_device_is_refused_before_any_network_call() -> None:
 
 
 def test_describe_all_lists_every_kind_and_is_json() -> None:
-    rows = {r["name"]: r for r in describe_all()}
+    rows = {r.name: dataclasses.asdict(r) for r in describe_all()}
     json.dumps(list(rows.values()))
     assert rows["statevector"]["kind"] == "simulator"
     assert (
@@ -82,6 +85,14 @@ def test_describe_all_lists_every_kind_and_is_json() -> None:
     assert not rows["ibm_fez"]["retired"]
     assert rows["braket:sv1"]["kind"] == "simulator"
     assert all(
-        set(r) >= {"name", "kind", "qubits", "noise", "credentials", "retired"}
+        set(r) >= {"name", "kind", "qubits", "noise", "credentials", "retired", "group"}
         for r in rows.values()
     )
+
+
+@pytest.mark.parametrize("name", ["statevector", "aer", "braket_sv", "braket_dm", "fake_manila",
+                                  "fake_brisbane"])
+def test_listing_and_adapter_agree_on_width(name: str) -> None:
+    """One source of truth: the listing's qubits are the adapter's declared max_qubits."""
+    listed = {r.name: r for r in describe_all()}[name]
+    assert listed.qubits == resolve(name).capabilities.max_qubits

@@ -121,7 +121,7 @@ def test_cancel_while_waiting_in_an_ibm_queue(sqlite_url: str) -> None:
     position as the phase, and on cancel stop the provider job and the ledger row."""
     from qorch.backends.ibm.runtime import IBMRuntimeBackend
     from qorch.jobs.errors import JobStopped
-    from tests.backends.fake_ibm_service import FakeRuntimeJob, FakeRuntimeService
+    from tests.backends.fakes import FakeRuntimeJob, FakeRuntimeService
 
     job_id = make_job(sqlite_url)
     batch = _batch(4)

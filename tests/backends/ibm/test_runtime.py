@@ -23,10 +23,10 @@ from qorch.backends.errors import (
 from qorch.backends.ibm.jobs import classify
 from qorch.backends.ibm.runtime import IBMRuntimeBackend
 from qorch.backends.registry import resolve
-from tests.backends.fake_ibm_service import FakeRuntimeJob, FakeRuntimeService, sampler_result
-from tests.backends.shots_helpers import batch, standard_errors
+from tests.backends.fakes import FakeRuntimeJob, FakeRuntimeService, ibm_backend, program_result
+from tests.backends.shots import batch, standard_errors
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 T2 = CircuitTemplate(2, 1, observables=("z", "probs"))
 
 
@@ -38,7 +38,7 @@ def test_retrieve_decodes_a_finished_job() -> None:
     bits = np.zeros((2, 4, 2), dtype=bool)
     bits[0, :, 0] = True  # row 0: qubit 0 always 1
     bits[1, :2, 1] = True  # row 1: qubit 1 is 1 in half the shots
-    job = FakeRuntimeJob("d1a2", ["DONE"], result=sampler_result(bits))
+    job = FakeRuntimeJob("d1a2", ["DONE"], result=program_result(bits))
     handle = _adapter(FakeRuntimeService(jobs={"d1a2": job})).retrieve("d1a2", batch(T2, 2, 4))
     assert handle.provider_job_id == "d1a2" and handle.status() == "DONE"
     out = handle.result(timeout=1)
@@ -60,7 +60,7 @@ def test_queued_job_reports_its_position_and_times_out() -> None:
 
 def test_job_moving_through_the_queue_then_done() -> None:
     bits = np.ones((1, 8, 2), dtype=bool)
-    job = FakeRuntimeJob("r1", ["QUEUED", "RUNNING", "DONE"], result=sampler_result(bits))
+    job = FakeRuntimeJob("r1", ["QUEUED", "RUNNING", "DONE"], result=program_result(bits))
     handle = _adapter(FakeRuntimeService(jobs={"r1": job})).retrieve("r1", batch(T2, 1, 8))
     assert handle.phase() == "waiting for ibm_fez, queue position not reported"
     assert handle.phase() == "running on ibm_fez"
@@ -77,7 +77,7 @@ def test_failed_and_missing_jobs_are_provider_job_errors() -> None:
 
 
 def test_wrong_row_count_in_a_result_is_refused() -> None:
-    job = FakeRuntimeJob("w1", ["DONE"], result=sampler_result(np.zeros((3, 4, 2), dtype=bool)))
+    job = FakeRuntimeJob("w1", ["DONE"], result=program_result(np.zeros((3, 4, 2), dtype=bool)))
     handle = _adapter(FakeRuntimeService(jobs={"w1": job})).retrieve("w1", batch(T2, 2, 4))
     with pytest.raises(ProviderJobError, match="3 rows, expected 2"):
         handle.result(timeout=1)
@@ -96,31 +96,54 @@ def test_too_wide_circuit_is_refused_before_submission() -> None:
 
     adapter = _adapter(FakeRuntimeService(device=FakeManilaV2()))
     with pytest.raises(CapabilityError, match="at most 5 qubits; the circuit needs 6"):
-        adapter.submit(batch(CircuitTemplate(6, 1), 2, 100))
+        adapter.run_batch(batch(CircuitTemplate(6, 1), 2, 100))
 
 
-def test_submission_path_runs_in_local_mode_and_matches_fake_device() -> None:
-    """Batch + SamplerV2 on a FakeBackendV2 run in qiskit-ibm-runtime's local mode: the whole
-    submit path (transpile, PUB, job id, decoding) against the fake_manila adapter's numbers."""
+def test_executor_path_runs_in_local_mode_and_matches_fake_device() -> None:
+    """Batch + Executor + QuantumProgram on a FakeBackendV2 run in qiskit-ibm-runtime's local
+    mode: the whole send path (transpile, one program item per batch, job id, decoding) against
+    the fake_manila adapter's numbers."""
     from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
-    adapter = _adapter(FakeRuntimeService(device=FakeManilaV2()))
+    adapter = ibm_backend(FakeManilaV2())
     template = CircuitTemplate(3, 1, observables=("z", "zz"))
-    b = batch(template, 8, 4000, seed=4)
-    handle = adapter.submit(b)
+    other = CircuitTemplate(2, 2, observables=("z",))
+    b, c = batch(template, 8, 4000, seed=4), batch(other, 3, 4000, seed=5)
+    handle = adapter.run_batches([b, c])
     assert handle.provider_job_id
-    ibm = handle.result(timeout=120)
-    fake = resolve("fake_manila", shots=4000, seed=1).submit(b).result(timeout=120)
-    se = np.sqrt(2) * standard_errors(template, (ibm + fake) / 2, 4000)
-    assert (np.abs(ibm - fake) / se).max() < 5
+    fake = resolve("fake_manila", shots=4000, seed=1)
+    for item, part in enumerate((b, c)):
+        ibm = handle.result(item, timeout=120)
+        want = fake.run_batch(part).result(timeout=120)
+        se = np.sqrt(2) * standard_errors(part.template, (ibm + want) / 2, 4000)
+        assert (np.abs(ibm - want) / se).max() < 5
     report = adapter.calibration_report(template)
     assert report["device"] == "fake_manila" and len(report["layout"]) == 3
     adapter.close()
 
 
+def test_a_tagged_job_and_its_item_are_found_again() -> None:
+    job = FakeRuntimeJob("t1", ["DONE"], tags=["qorch:j:3:train:0:0", "qorch:j:3:train:0:0#2"])
+    adapter = _adapter(FakeRuntimeService(jobs={"t1": job}))
+    assert adapter.find_tagged("qorch:j:3:train:0:0") == ("t1", 2)
+    assert adapter.find_tagged("qorch:j:4:train:0:0") is None
+
+
+def test_items_of_a_shared_job_decode_separately() -> None:
+    first = np.zeros((2, 4, 2), dtype=bool)
+    second = np.ones((1, 4, 2), dtype=bool)
+    job = FakeRuntimeJob("s1", ["DONE"], result=program_result(first, second))
+    adapter = _adapter(FakeRuntimeService(jobs={"s1": job}))
+    np.testing.assert_allclose(adapter.retrieve("s1", batch(T2, 1, 4), item=1).result(1)[0, :2],
+                               [-1, -1])
+    with pytest.raises(ProviderJobError, match="no item 0"):
+        adapter.retrieve("s1", batch(T2, 1, 4), item=1).result(0)
+
+
 def test_calibration_report_of_a_fake_device() -> None:
     backend = resolve("fake_brisbane", shots=100)
-    report = backend.calibration_report(CircuitTemplate(4, 2))  # type: ignore[attr-defined]
+    report = backend.calibration_report(CircuitTemplate(4, 2))
+    assert report is not None
     json.dumps(report)
     assert report["device"] == "fake_brisbane"
     assert report["calibration_date"].startswith("20")

@@ -11,7 +11,7 @@ from qorch.backends.contract import CircuitBatch
 from qorch.backends.simulator.engine import simulate
 from qorch.jobs.quantum.gradients import fold, parameter_shift_plan, rows_per_sample, spsa_plan
 from qorch.jobs.quantum.layer import QuantumLayer
-from qorch.jobs.quantum.shots import RemoteCircuit, ShotEvaluation
+from qorch.jobs.quantum.runners import ShotEvaluation, ShotRunner
 
 
 def exact_outputs(batch: CircuitBatch) -> np.ndarray:
@@ -85,7 +85,7 @@ def test_spsa_is_unbiased_on_average() -> None:
 def test_shot_evaluation_sends_one_batch_per_step(gradient: str) -> None:
     template = TEMPLATES[0]
     ctx = ExactContext()
-    remote = RemoteCircuit(ctx, shots=100, gradient=gradient)  # type: ignore[arg-type]
+    remote = ShotRunner(ctx, shots=100, gradient=gradient)  # type: ignore[arg-type]
     remote.at(7, "train")
     inputs = torch.rand(5, template.n_inputs, dtype=torch.float64, requires_grad=True)
     weights = torch.rand(template.n_weights, dtype=torch.float64, requires_grad=True)
@@ -104,8 +104,8 @@ def test_shot_evaluation_sends_one_batch_per_step(gradient: str) -> None:
 def test_no_gradient_rows_in_evaluation() -> None:
     template = TEMPLATES[0]
     ctx = ExactContext()
-    remote = RemoteCircuit(ctx, shots=100)  # type: ignore[arg-type]
-    layer = QuantumLayer(template, remote=remote)
+    remote = ShotRunner(ctx, shots=100)  # type: ignore[arg-type]
+    layer = QuantumLayer(template, runner=remote)
     with torch.no_grad():
         layer(torch.rand(6, 3))
     assert ctx.sent[0][0] == 6
@@ -119,12 +119,12 @@ class BackendContext:
     def __init__(self, name: str, shots: int) -> None:
         from qorch.backends.registry import resolve
 
-        self.backend = resolve(name, shots=shots, seed=11)
+        self.backend = resolve(name, seed=11)
         self.sent: list[int] = []
 
     def execute(self, batch: CircuitBatch, step: int, purpose: str, index: int) -> np.ndarray:
         self.sent.append(batch.n_circuits)
-        return self.backend.submit(batch).result()
+        return self.backend.run_batch(batch).result()
 
 
 @pytest.mark.parametrize("name", ["aer", "braket_sv"])
@@ -132,7 +132,7 @@ def test_shot_gradients_match_exact_within_shot_noise(name: str) -> None:
     template = CircuitTemplate(2, 1, "angle-ry", "ryrz", "cnot-ring", ("z",))
     shots = 20_000
     ctx = BackendContext(name, shots)
-    remote = RemoteCircuit(ctx, shots=shots)  # type: ignore[arg-type]
+    remote = ShotRunner(ctx, shots=shots)  # type: ignore[arg-type]
     rng = np.random.default_rng(5)
     inputs = torch.tensor(rng.uniform(0, np.pi, (3, 2)), requires_grad=True)
     weights = torch.tensor(rng.uniform(-1, 1, template.n_weights), requires_grad=True)

@@ -12,7 +12,7 @@ import pytest
 
 from qorch.backends.braket.aws import BraketDeviceBackend
 from qorch.backends.braket.pricing import estimate_cost, prices, resolve_arn
-from qorch.backends.braket.tasks import classify, decode_results
+from qorch.backends.braket.tasks import classify, decode_item
 from qorch.backends.circuits.template import CircuitTemplate
 from qorch.backends.errors import (
     CapabilityError,
@@ -21,7 +21,8 @@ from qorch.backends.errors import (
     ProviderJobError,
     ProviderUnreachableError,
 )
-from tests.backends.shots_helpers import batch, exact, standard_errors
+from tests.backends.fakes import FakeTask, LocalBackedDevice, braket_device_backend
+from tests.backends.shots import batch, exact, standard_errors
 
 T = CircuitTemplate(3, 1, observables=("z", "zz", "probs"))
 AWS_VARIABLES = (
@@ -36,56 +37,9 @@ AWS_VARIABLES = (
 )
 
 
-class FakeTask:
-    """The AwsQuantumTask surface the adapter uses, answering with a real local result."""
-
-    def __init__(
-        self, arn: str, states: list[str], result: Any = None, position: str | None = None
-    ):
-        self.id, self._states, self._result, self._position = arn, list(states), result, position
-        self.cancelled = False
-
-    def state(self) -> str:
-        return self._states.pop(0) if len(self._states) > 1 else self._states[0]
-
-    def queue_position(self) -> Any:
-        return SimpleNamespace(queue_position=self._position, message=None)
-
-    def result(self) -> Any:
-        return self._result
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
-class LocalBackedDevice:
-    """An AwsDevice stand-in: Braket's real local simulator behind status/properties/run."""
-
-    def __init__(self, status: str = "ONLINE") -> None:
-        from braket.devices import LocalSimulator
-
-        self._sim = LocalSimulator("braket_sv")
-        self.status, self.properties = status, self._sim.properties
-        self.runs: list[Any] = []
-
-    def run(self, program: Any, shots: int) -> FakeTask:
-        self.runs.append(program)
-        return FakeTask(
-            f"arn:task/{len(self.runs)}",
-            ["COMPLETED"],
-            self._sim.run(program, shots=shots).result(),
-        )
-
-
 def _backend(device: Any = None, tasks: dict[str, FakeTask] | None = None) -> BraketDeviceBackend:
-    return BraketDeviceBackend(
-        "braket:sv1",
-        shots=1000,
-        session_factory=lambda region: SimpleNamespace(region=region),
-        device_factory=lambda arn, session: device if device is not None else LocalBackedDevice(),
-        task_factory=lambda arn: (tasks or {})[arn],
-        poll_interval=0.01,
-    )
+    backend: BraketDeviceBackend = braket_device_backend(device, tasks)
+    return backend
 
 
 @pytest.fixture
@@ -151,16 +105,35 @@ def test_offline_device_and_too_wide_circuits_are_refused() -> None:
         backend.validate(T, 5000, n_circuits=100)
 
 
-def test_submit_sends_one_program_set_and_decodes_it() -> None:
+def test_batches_go_in_one_program_set_each_as_its_own_item() -> None:
     device = LocalBackedDevice()
     backend = _backend(device)
-    b = batch(T, 5, 1000, seed=2)
-    handle = backend.submit(b)
+    other = CircuitTemplate(2, 2, observables=("z",))
+    first, second = batch(T, 5, 1000, seed=2), batch(other, 3, 1000, seed=3)
+    handle = backend.run_batches([first, second], tags=["qorch:a", "qorch:b"])
     assert len(device.runs) == 1 and type(device.runs[0]).__name__ == "ProgramSet"
+    assert device.tags == {"qorch:a": "0", "qorch:b": "1"}
     assert handle.provider_job_id == "arn:task/1" and handle.status() == "COMPLETED"
-    out = handle.result(timeout=5)
-    assert (np.abs(out - exact(b)) / standard_errors(T, exact(b), 1000)).max() < 5
+    for item, b in enumerate((first, second)):
+        out = handle.result(item, timeout=5)
+        assert out.shape == (b.n_circuits, b.template.n_outputs)
+        assert (np.abs(out - exact(b)) / standard_errors(b.template, exact(b), 1000)).max() < 5
     assert backend.estimate_cost(5, 1000)["tasks"] == 1
+
+
+def test_a_tagged_task_is_found_again() -> None:
+    class Tagging:
+        def get_resources(self, TagFilters: Any, ResourceTypeFilters: Any) -> dict[str, Any]:
+            assert ResourceTypeFilters == ["braket:quantum-task"]
+            key = TagFilters[0]["Key"]
+            found = key == "qorch:j:3:train:0:0"
+            return {"ResourceTagMappingList": [
+                {"ResourceARN": "arn:task/9", "Tags": [{"Key": key, "Value": "2"}]}]
+                if found else []}
+
+    backend = BraketDeviceBackend("braket:sv1", tagging_factory=Tagging)
+    assert backend.find_tagged("qorch:j:3:train:0:0") == ("arn:task/9", 2)
+    assert backend.find_tagged("qorch:j:4:train:0:0") is None
 
 
 def test_retrieve_polls_queued_tasks_then_decodes() -> None:
@@ -191,7 +164,7 @@ def test_retrieve_polls_queued_tasks_then_decodes() -> None:
 def test_measured_qubit_order_is_respected() -> None:
     t = CircuitTemplate(2, 1, observables=("z",))
     swapped = SimpleNamespace(measurement_counts={"10": 3, "00": 1}, measured_qubits=[1, 0])
-    out = decode_results(t, [swapped], 1)  # "10" here means qubit 1 = 1, qubit 0 = 0
+    out = decode_item([swapped], 0, batch(t, 1, 4))  # "10": qubit 1 = 1, qubit 0 = 0
     np.testing.assert_allclose(out[0], [1.0, 1 - 2 * 0.75])
 
 
@@ -216,5 +189,5 @@ def test_explicit_measurements_compile_and_run_locally() -> None:
     assert sorted(p.name for p in circuit.parameters) == sorted(parameter_names(T))
     sim = LocalSimulator("braket_sv")
     results = [sim.run(circuit, shots=2000, inputs=r).result() for r in row_inputs(T, b.params)]
-    out = decode_results(T, results, 2)
+    out = decode_item(results, 0, b)
     assert (np.abs(out - exact(b)) / standard_errors(T, exact(b), 2000)).max() < 5

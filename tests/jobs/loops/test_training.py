@@ -7,41 +7,15 @@ import pytest
 from qorch.jobs.data.tensors import TensorData, load_tensors
 from qorch.jobs.loops.training import train
 from qorch.jobs.spec import TrainSpec
+from qorch.jobs.data.datasets import DataSource
 from tests.conftest import DATASETS as SHARED
-
-
-class MemoryContext:
-    """A JobContext that keeps everything in lists; stops once `stop_after` steps were logged."""
-
-    def __init__(self, checkpoints: list[tuple[int, int, str, bytes]] | None = None,
-                 stop_after: int | None = None) -> None:
-        self.metrics: list[tuple[int, int, str, float]] = []
-        self.checkpoints = checkpoints if checkpoints is not None else []
-        self.stop_after = stop_after
-        self.phases: list[str] = []
-
-    def log_metrics(self, step: int, epoch: int, values: dict[str, float]) -> None:
-        self.metrics.extend((step, epoch, k, v) for k, v in values.items())
-
-    def save_checkpoint(self, step: int, epoch: int, kind: str, payload: bytes) -> None:
-        self.checkpoints.append((step, epoch, kind, payload))
-
-    def latest_checkpoint(self) -> bytes | None:
-        resumable = [c for c in self.checkpoints if c[2] in ("step", "epoch")]
-        return resumable[-1][3] if resumable else None
-
-    def should_stop(self) -> bool:
-        steps = {m[0] for m in self.metrics if m[2] == "loss"}
-        return self.stop_after is not None and len(steps) >= self.stop_after
-
-    def set_phase(self, phase: str) -> None:
-        self.phases.append(phase)
+from tests.jobs.memory import MemoryContext
 
 
 @pytest.fixture(scope="module")
 def small_mnist(tmp_path_factory: pytest.TempPathFactory) -> TensorData:
-    return load_tensors("mnist", train_size=640, test_size=200, data_dir=SHARED / "mnist",
-                        cache_dir=tmp_path_factory.mktemp("cache"))
+    source = DataSource(SHARED / "mnist", tmp_path_factory.mktemp("cache"))
+    return load_tensors("mnist", train_size=640, test_size=200, source=source)
 
 
 def _series(ctx: MemoryContext, name: str) -> list[float]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
+from qorch.jobs.data.datasets import DataSource
 from qorch.jobs.data.tensors import load_tensors
 from qorch.jobs.errors import SpecError
 from qorch.jobs.loops.training import train
 from qorch.jobs.models.builders import build_model, parameter_counts, summarize
 from qorch.jobs.spec import TrainSpec
 from tests.conftest import DATASETS as SHARED
-from tests.jobs.test_training import MemoryContext
+from tests.jobs.memory import MemoryContext
 
 MODELS = [
     {"model": "hybrid-lenet"},
@@ -63,30 +64,7 @@ def test_summary_describes_the_circuit() -> None:
 )
 def test_short_training_learns(options: dict, accuracy: float) -> None:
     spec = TrainSpec(train_size=1280, test_size=300, batch_size=32, **options)
-    data = load_tensors("mnist", train_size=1280, test_size=300, data_dir=SHARED / "mnist",
-                        cache_dir=SHARED, classes=spec.classes)
+    data = load_tensors("mnist", train_size=1280, test_size=300,
+                        source=DataSource(SHARED / "mnist", SHARED), classes=spec.classes)
     outcome = train(spec, data, MemoryContext())
     assert outcome.result["test_accuracy"] > max(accuracy, 1.5 / spec.n_classes)
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"qubits": 0}, "qubits must be an integer in 1..20"),
-        ({"qubits": 21}, "qubits must be an integer in 1..20"),
-        ({"layers": 0}, "layers must be an integer in 1..50"),
-        ({"layers": 51}, "layers must be an integer in 1..50"),
-        ({"model": "pure-qnn"}, "give two classes"),
-        ({"model": "pure-qnn", "classes": (0, 1, 2)}, "exactly two classes"),
-        ({"classes": (3, 3)}, "two distinct labels"),
-        ({"classes": (1, 12)}, "labels 0..9"),
-        ({"encoding": "amplitude"}, "encoding must be one of angle-ry"),
-        ({"observables": ("x",)}, "observables must be"),
-        ({"init": "he"}, "unknown weight init 'he'"),
-        ({"shots": 0}, "shots must be greater than 0"),
-        ({"model": "cnn", "backend": "aer"}, "model cnn runs no circuits"),
-    ],
-)
-def test_bad_quantum_options(options: dict, message: str) -> None:
-    with pytest.raises(SpecError, match=message):
-        TrainSpec(**options)
