@@ -126,6 +126,8 @@ class TrainSpec:
         check_placement(self.cpus, self.max_restarts, self.resources)
         _integer("seed", self.seed, 0, MAX_SEED)
         _choice("schedule", self.schedule, SCHEDULES)
+        if self.trunk is not None:
+            _choice("trunk", self.trunk, TRUNKS)
         self._check_classes()
         if self.model == "cnn":
             if self.backend != DEFAULT_BACKEND:

@@ -52,12 +52,13 @@ def check(settings: Settings, spec: JobSpec) -> Checked:
 
     get_engine(settings.database_url)
     model = spec.model if isinstance(spec, InferSpec) else spec
-    n_train, n_test = data_sizes(settings, model)
     if not model.has_circuit:
-        return Checked(spec, n_train, n_test, None, None)
+        return Checked(spec, *data_sizes(settings, model), None, None)
+    # Cheapest first: names and capabilities, then the data, then the provider (network).
     backend = resolve(model.backend, shots=model.shots, noise=model.noise, seed=model.seed,
                       credentials=settings.credentials)
     setup = quantum_setup(model, backend.capabilities, backend.name)
+    n_train, n_test = data_sizes(settings, model)
     backend.validate(model.template(), setup.shots)
     return Checked(spec, n_train, n_test, backend, setup)
 

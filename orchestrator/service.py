@@ -150,23 +150,23 @@ class Service:
         """Ask a job to stop; a queued job is cancelled at once, a running one at its next step."""
         with session_scope(self.url) as session:
             job = repo.get_job(session, job_id)
-            state = JobState(job.state)
+            job_id, state = job.id, JobState(job.state)
             if state.terminal or state is JobState.CANCELLING:
                 raise InvalidTransitionError(
-                    f"job {job.id} is already {state.value}; nothing to cancel")
+                    f"job {job_id} is already {state.value}; nothing to cancel")
             if state is JobState.INTERRUPTED:
                 raise InvalidTransitionError(
-                    f"job {job.id} is INTERRUPTED (no driver runs it); it stays resumable with "
+                    f"job {job_id} is INTERRUPTED (no driver runs it); it stays resumable with "
                     "`qorch resume`")
-            transition(session, job.id, JobState.CANCELLING, origin="cli",
+            transition(session, job_id, JobState.CANCELLING, origin="cli",
                        reason="cancel requested")
             if state is not JobState.QUEUED:
                 return JobState.CANCELLING
-            transition(session, job.id, JobState.CANCELLED, origin="cli",
+            transition(session, job_id, JobState.CANCELLED, origin="cli",
                        reason="cancelled before it started")
         from qorch.orchestrator.runtime.launch import stop_actor
 
-        stop_actor(self.settings, job.id)
+        stop_actor(self.settings, job_id)
         return JobState.CANCELLED
 
     def resume(self, job_id: str, *, ray_address: str | None = None) -> str:
@@ -176,16 +176,15 @@ class Service:
         self.reap()
         with session_scope(self.url) as session:
             job = repo.get_job(session, job_id)
-            state = JobState(job.state)
+            job_id, state, spec = job.id, JobState(job.state), dict(job.spec)
             if state not in (JobState.INTERRUPTED, JobState.FAILED):
                 raise InvalidTransitionError(
-                    f"job {job.id} is {state.value}; only an INTERRUPTED or FAILED job resumes")
-            transition(session, job.id, JobState.QUEUED, origin="cli", reason="resume requested")
-            spec = dict(job.spec)
-        launch(self.settings, job.id, cpus=int(spec.get("cpus") or 1),
+                    f"job {job_id} is {state.value}; only an INTERRUPTED or FAILED job resumes")
+            transition(session, job_id, JobState.QUEUED, origin="cli", reason="resume requested")
+        launch(self.settings, job_id, cpus=int(spec.get("cpus") or 1),
                max_restarts=int(spec.get("max_restarts", 3)), resources=spec.get("resources"),
                address=ray_address)
-        return job.id
+        return job_id
 
     # --- the cluster -------------------------------------------------------------------------
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
+
+if TYPE_CHECKING:
+    from qorch.orchestrator.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = Path(os.environ.get("QORCH_TEST_DATASETS", REPO.parent / "shared" / "datasets"))
@@ -90,17 +95,29 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ray_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One embedded local Ray for the whole test session (starting one costs seconds)."""
-    from qorch.orchestrator.runtime.cluster import connect
+def cluster() -> Iterator[str]:
+    """One qorch-started Ray cluster for the whole session (starting one costs seconds); tests
+    join it by address, as users join any existing cluster. Stopped, every process, at the end."""
+    from qorch.orchestrator.runtime.cluster import ensure_cluster, stop_cluster, token_file
     from qorch.orchestrator.settings import Settings
 
-    ray_home = Path("/tmp") / f"qorch-test-{uuid.uuid4().hex[:6]}"
-    ray_home.mkdir()
-    settings = Settings(home=ray_home, database_url="sqlite://", ray_address=None, data_dir=None)
-    connect(settings, None)
-    yield
-    import ray
+    home = Path("/tmp") / f"qorch-test-{uuid.uuid4().hex[:6]}"
+    home.mkdir(mode=0o700)
+    settings = Settings(home=home, database_url=f"sqlite:///{home / 'unused.db'}")
+    address = ensure_cluster(settings)
+    # How a user joins a cluster with token auth: the token (file) in the environment.
+    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ["RAY_AUTH_TOKEN_PATH"] = str(token_file(settings))
+    yield address
+    stop_cluster(settings)
+    shutil.rmtree(home, ignore_errors=True)
 
-    ray.shutdown()
-    shutil.rmtree(ray_home, ignore_errors=True)
+
+@pytest.fixture
+def settings(home: Path, cluster: str) -> Settings:
+    """A fresh home and SQLite store per test, joining the session's cluster."""
+    from qorch.orchestrator.settings import Settings
+
+    base = Settings.from_env()
+    return dataclasses.replace(base, ray_address=cluster, data_dir=DATASETS,
+                               heartbeat_timeout_s=30.0)

@@ -119,14 +119,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("executions", naming_convention=CONVENTION) as batch:
-        batch.drop_constraint("ck_executions_execution_status", type_="check")
+        batch.drop_constraint(op.f("ck_executions_execution_status"), type_="check")
         batch.alter_column("provider_job_id", type_=sa.String(255), existing_type=sa.Text())
         batch.drop_column("item")
         batch.drop_column("seed")
         batch.drop_column("attempt")
     with op.batch_alter_table("metrics", naming_convention=CONVENTION) as batch:
-        batch.drop_constraint("uq_metrics_job_id_step_name", type_="unique")
+        batch.drop_constraint(op.f("uq_metrics_job_id_step_name"), type_="unique")
     with op.batch_alter_table("jobs", naming_convention=CONVENTION) as batch:
-        batch.drop_constraint("ck_jobs_job_state", type_="check")
+        batch.drop_constraint(op.f("ck_jobs_job_state"), type_="check")
         batch.drop_column("attempt")
     _rewrite_specs(_old_train, _old_infer)

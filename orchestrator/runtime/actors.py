@@ -33,6 +33,7 @@ def requeue_after_restart(settings: Settings, job_id: str) -> None:
         if state is JobState.INTERRUPTED:
             transition(session, job_id, JobState.QUEUED, origin="ray",
                        reason="restart from the latest checkpoint")
+            repo.handed_over(session, job_id, "restarting on the cluster")
         elif state is JobState.CANCELLING:
             transition(session, job_id, JobState.CANCELLED, origin="ray",
                        reason="cancelled while its actor was restarting")
@@ -101,6 +102,10 @@ class JobActor:
 
     def outcome_of(self) -> str | None:
         return self.outcome
+
+    def pid(self) -> int:
+        """The worker process running the job (for `qorch cluster status` and for tests)."""
+        return os.getpid()
 
 
 def job_actor_class() -> Any:

@@ -116,7 +116,8 @@ def answers(address: str) -> bool:
 @contextlib.contextmanager
 def start_lock(settings: Settings) -> Iterator[None]:
     """One process at a time decides whether to start the cluster."""
-    with open(settings.home / "cluster.lock", "a") as handle:
+    descriptor = os.open(settings.home / "cluster.lock", os.O_CREAT | os.O_WRONLY, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -185,16 +186,24 @@ def start_cluster(settings: Settings) -> ClusterInfo:
 
 
 def connect(settings: Settings, address: str) -> None:
-    """Join the cluster from this process (once)."""
+    """Join the cluster from this process (once). Call it before anything imports ray: Ray
+    reads its switches from the environment when it loads."""
+    info = read_info(settings)
+    host = address.rpartition(":")[0]
+    loopback = host.startswith("127.") or host == "localhost"
+    # Before `import ray`: Ray reads these once, when it loads.
+    if info is not None and info.address == address:
+        os.environ.update(local_ray_environment(settings))
+    elif loopback:  # a cluster on this machine's loopback: stay on 127.0.0.1, not the host IP
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     import ray
 
     if ray.is_initialized():
         return
-    if read_info(settings) is not None and not settings.ray_address:
-        os.environ.update(local_ray_environment(settings))
+    node_ip = "127.0.0.1" if loopback else None
     try:
         ray.init(address=address, namespace=NAMESPACE, logging_level=logging.WARNING,
-                 log_to_driver=False)
+                 log_to_driver=False, _node_ip_address=node_ip)
     except (ConnectionError, RuntimeError, ValueError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ClusterError(
@@ -241,11 +250,11 @@ def stop_process_group(head_pid: int) -> None:
 
 def describe(settings: Settings, address: str) -> dict[str, object]:
     """Nodes with their CPUs, memory and custom resources, and qorch's actors on the cluster."""
-    import ray
-
     from qorch.orchestrator.runtime.names import GATEWAY_PREFIX, JOB_ACTOR_PREFIX
 
     connect(settings, address)
+    import ray
+
     nodes = []
     for node in ray.nodes():
         if not node.get("Alive"):

@@ -65,13 +65,8 @@ def launch(settings: Settings, job_id: str, *, cpus: int = 1, max_restarts: int 
         fail_queued(settings, job_id, f"could not be handed to Ray: {first}")
         raise
     waiting = ", ".join([f"{cpus} CPU", *(f"{v:g} {k}" for k, v in (resources or {}).items())])
-    transact(settings.database_url, lambda s: _phase(s, job_id, f"waiting for {waiting}"))
-
-
-def _phase(session: Session, job_id: str, phase: str) -> None:
-    job = repo.get_job(session, job_id)
-    if job.state is JobState.QUEUED:
-        job.phase = phase
+    transact(settings.database_url,
+             lambda s: repo.handed_over(s, job_id, f"waiting for {waiting} on the cluster"))
 
 
 def fail_queued(settings: Settings, job_id: str, reason: str) -> None:
@@ -87,13 +82,13 @@ def fail_queued(settings: Settings, job_id: str, reason: str) -> None:
 
 def stop_actor(settings: Settings, job_id: str, address: str | None = None) -> None:
     """Remove a cancelled job's actor that Ray has not placed yet (it holds a queue slot)."""
-    import ray
-
     from qorch.orchestrator.runtime.cluster import running_cluster
 
     if not (address or settings.ray_address) and running_cluster(settings) is None:
         return  # no cluster, so no actor
     connect(settings, ensure_cluster(settings, address))
+    import ray
+
     try:
         ray.kill(ray.get_actor(job_actor(job_id)), no_restart=True)
     except ValueError:

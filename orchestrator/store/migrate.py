@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,7 +49,8 @@ def migration_lock(engine: Engine) -> Iterator[None]:
         if not database or database == ":memory:":
             yield
             return
-        with open(f"{database}.migrate-lock", "a") as handle:
+        descriptor = os.open(f"{database}.migrate-lock", os.O_CREAT | os.O_WRONLY, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

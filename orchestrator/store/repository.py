@@ -221,6 +221,12 @@ def spilled_files(session: Session, job_id: str) -> list[Path]:
     return [Path(p) for p in paths if p]
 
 
+def handed_over(session: Session, job_id: str, phase: str) -> None:
+    """The cluster holds a QUEUED job now: its heartbeat marks the hand-over."""
+    session.execute(update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED)
+                    .values(heartbeat_at=utcnow(), phase=phase[:255]))
+
+
 def set_result(session: Session, job_id: str, result: dict[str, Any]) -> None:
     session.execute(update(Job).where(Job.id == job_id).values(result=result))
 
@@ -234,12 +240,22 @@ def current_state(session: Session, job_id: str) -> JobState:
 
 def reap_stale(session: Session, cutoff: datetime) -> list[str]:
     """Jobs whose driver stopped beating before `cutoff`: RUNNING → INTERRUPTED,
-    CANCELLING → CANCELLED. A beat that lands meanwhile wins (the UPDATE re-checks it)."""
+    CANCELLING → CANCELLED; and QUEUED jobs never handed to the cluster (their submitting
+    process died first) → FAILED. A beat that lands meanwhile wins (the UPDATE re-checks it)."""
+    orphans = session.scalars(select(Job.id).where(
+        Job.state == JobState.QUEUED, Job.heartbeat_at.is_(None), Job.created_at < cutoff)).all()
+    reaped = []
+    for job_id in orphans:
+        try:
+            transition(session, job_id, JobState.FAILED, origin="reaper", expected=JobState.QUEUED,
+                       reason="never handed to the cluster: the submitting process ended first")
+        except (InvalidTransitionError, JobNotFoundError):
+            continue
+        reaped.append(job_id)
     stale = session.execute(
         select(Job.id, Job.state, Job.heartbeat_at).where(
             Job.state.in_(LIVE), Job.heartbeat_at < cutoff)
     ).all()
-    reaped = []
     for job_id, state, beat_at in stale:
         target = JobState.INTERRUPTED if state is JobState.RUNNING else JobState.CANCELLED
         reason = f"no heartbeat since {beat_at:%Y-%m-%d %H:%M:%S} UTC"

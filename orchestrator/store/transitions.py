@@ -52,6 +52,8 @@ def transition(
         )
     now = utcnow()
     values: dict[str, object] = {"state": target}
+    if target is JobState.QUEUED:  # not held by the cluster until it is handed over again
+        values.update(heartbeat_at=None, phase=None)
     if target is JobState.RUNNING:
         values.update(started_at=now, heartbeat_at=now, ended_at=None, error=None,
                       attempt=current_attempt + 1)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from qorch.migrations import HEAD_REVISION
+from qorch.orchestrator.store.migrate import head_revision
 
-QORCH = [sys.executable, "-c", "from cli.app import main; main()"]
+QORCH = [str(Path(sys.executable).parent / "qorch")]  # the installed command
 
 
 def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 300
@@ -36,10 +36,17 @@ def job_count() -> int:
     return len(json.loads(run(["list", "--json"]).stdout))
 
 
-@pytest.mark.usefixtures("home")
+@pytest.fixture
+def on_cluster(home: Path, cluster: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh QORCH_HOME whose commands join the session's cluster (RAY_ADDRESS)."""
+    monkeypatch.setenv("RAY_ADDRESS", cluster)
+    return home
+
+
+@pytest.mark.usefixtures("on_cluster")
 def test_attached_train_then_status_list_logs(mnist_dir: Path) -> None:
     result = run(["submit", "train", "--epochs", "1", "--train-size", "600", "--test-size", "200",
-                  "--data-dir", str(mnist_dir), "--threads", "1", "--seed", "5"])
+                  "--data-dir", str(mnist_dir), "--seed", "5"])
     assert result.returncode == 0, result.stderr
     final = result.stdout.strip().splitlines()[-1]
     assert "SUCCEEDED" in final and "test accuracy" in final
@@ -63,10 +70,10 @@ def test_attached_train_then_status_list_logs(mnist_dir: Path) -> None:
     assert_one_line_error(run(["cancel", job_id]), 1, "already SUCCEEDED")
 
 
-@pytest.mark.usefixtures("home")
+@pytest.mark.usefixtures("on_cluster")
 def test_detached_run_finishes_in_the_background(mnist_dir: Path) -> None:
     result = run(["submit", "train", "--epochs", "1", "--train-size", "300", "--test-size", "100",
-                  "--data-dir", str(mnist_dir), "--threads", "1", "--detach"])
+                  "--data-dir", str(mnist_dir), "--detach"])
     assert result.returncode == 0, result.stderr
     job_id = result.stdout.strip()
     assert len(job_id) == 12
@@ -83,28 +90,35 @@ def test_detached_run_finishes_in_the_background(mnist_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "needles"),
     [
-        (["--dataset", "cifar10"], ["unknown dataset 'cifar10'", "mnist, fashion-mnist"]),
-        (["--model", "resnet"], ["unknown model 'resnet'", "hybrid-lenet, qnn, pure-qnn, cnn"]),
+        (["--dataset", "cifar10"], ["--dataset 'cifar10' is not accepted", "mnist, fashion"]),
+        (["--model", "resnet"], ["--model 'resnet'", "hybrid-lenet, qnn, pure-qnn, cnn"]),
         (["--backend", "nope"], ["unknown backend 'nope'", "statevector"]),
-        (["--epochs", "0"], ["epochs must be greater than 0"]),
-        (["--batch-size", "-4"], ["batch size must be greater than 0"]),
-        (["--lr", "0"], ["learning rate must be greater than 0"]),
-        (["--train-size", "70000"], ["train size", "at most 60000"]),
-        (["--test-size", "0"], ["test size must be greater than 0"]),
+        (["--epochs", "0"], ["--epochs must be an integer in 1..1000; got 0"]),
+        (["--batch-size", "-4"], ["--batch-size must be an integer in 1..65536; got -4"]),
+        (["--lr", "0"], ["--lr must be a number greater than 0"]),
+        (["--train-size", "70000"], ["--train-size must be an integer in 1..60000"]),
+        (["--test-size", "0"], ["--test-size must be an integer in 1..10000"]),
         (["--epochs", "many"], ["'--epochs'"]),
         (["--wat"], ["No such option: --wat"]),
-        (["--qubits", "0"], ["qubits must be an integer in 1..20, got 0"]),
-        (["--layers", "60"], ["layers must be an integer in 1..50, got 60"]),
+        (["--qubits", "0"], ["--qubits must be an integer in 1..20, got 0"]),
+        (["--layers", "60"], ["--layers must be an integer in 1..50, got 60"]),
         (["--model", "pure-qnn"], ["give two classes, e.g. --classes 0,1"]),
         (["--model", "pure-qnn", "--classes", "0,x"], ["expected comma-separated labels"]),
         (["--model", "pure-qnn", "--classes", "0,1,2"], ["exactly two classes"]),
         (["--observables", "y"], ["observables must be"]),
-        (["--shots", "0"], ["shots must be greater than 0"]),
-        (["--gradient", "adjoint"], ["unknown gradient 'adjoint'", "parameter-shift, spsa"]),
-        (["--noise", "depol1=0.1"], ["would be ignored", "aer or braket_dm"]),
-        (["--model", "cnn", "--shots", "100"], ["--shots would not be used"]),
-        (["--trunk", "resnet"], ["unknown trunk 'resnet'", "lenet5, lenet-wide"]),
-        (["--schedule", "step"], ["unknown learning-rate schedule 'step'"]),
+        (["--shots", "0"], ["--shots must be an integer in 1..1000000000"]),
+        (["--gradient", "adjoint"], ["--gradient 'adjoint'", "autograd, parameter-shift, spsa"]),
+        (["--noise", "depol1=0.1"], ["statevector does not take --noise", "aer"]),
+        (["--model", "cnn", "--shots", "100"], ["--shots 100 would be ignored: model cnn"]),
+        (["--model", "cnn", "--qubits", "4"], ["--qubits 4 would be ignored: model cnn"]),
+        (["--model", "qnn", "--trunk", "lenet5"], ["--trunk lenet5 would be ignored"]),
+        (["--spsa-samples", "4"], ["--spsa-samples 4 would be ignored"]),
+        (["--trunk", "resnet"], ["--trunk 'resnet' is not accepted", "lenet5, lenet-wide"]),
+        (["--schedule", "step"], ["--schedule 'step' is not accepted"]),
+        (["--seed", "99999999999999999999999"], ["--seed must be an integer in 0..4294967295"]),
+        (["--cpus", "0"], ["--cpus must be an integer in 1..1024"]),
+        (["--resources", "gpu"], ["expected NAME=AMOUNT pairs"]),
+        (["--json"], ["--json applies to --dry-run plans only"]),
     ],
 )
 @pytest.mark.usefixtures("home")
@@ -127,6 +141,9 @@ def test_unknown_job_ids() -> None:
     for command in (["status", "0123456789ab"], ["logs", "0123456789ab"],
                     ["cancel", "0123456789ab"], ["resume", "0123456789ab"]):
         assert_one_line_error(run(command), 1, "no job with id '0123456789ab'")
+    for pattern in ("____", "%%%%"):
+        assert_one_line_error(run(["cancel", pattern]), 1, "hexadecimal")
+    assert_one_line_error(run(["status", "012"]), 1, "at least 4 characters")
 
 
 @pytest.mark.parametrize(
@@ -135,6 +152,8 @@ def test_unknown_job_ids() -> None:
         ("postgresql://postgres@127.0.0.1:1/test", "cannot open the database"),
         ("nonsense", "malformed database URL 'nonsense'"),
         ("oracle://x@y/z", "unsupported database 'oracle'"),
+        ("postgresql+asyncpg://u@127.0.0.1/test", "driver 'asyncpg'"),
+        ("sqlite://", "in-memory database"),
     ],
 )
 @pytest.mark.usefixtures("home")
@@ -159,7 +178,7 @@ def test_debug_shows_the_traceback() -> None:
 def test_list_and_status_import_no_heavy_packages() -> None:
     script = (
         "import sys\n"
-        "from cli.app import main\n"
+        "from qorch.cli.app import main\n"
         "for argv in (['qorch', 'list', '--json'], ['qorch', 'status', 'x', '--json'],"
         " ['qorch', 'list']):\n"
         "    sys.argv = argv\n"
@@ -179,7 +198,7 @@ def test_list_and_status_import_no_heavy_packages() -> None:
 @pytest.mark.usefixtures("home")
 def test_db_upgrade_reports_the_revision() -> None:
     result = run(["db", "upgrade"])
-    assert result.returncode == 0 and HEAD_REVISION in result.stdout
+    assert result.returncode == 0 and head_revision() in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -190,6 +209,8 @@ def test_db_upgrade_reports_the_revision() -> None:
         (["--backend", "braket:sv1"], 1, ["no AWS credentials"]),
         (["--backend", "aer", "--noise", "bogus=1"], 2, ["unknown noise key 'bogus'", "depol1"]),
         (["--backend", "fake_manila", "--qubits", "6"], 2, ["fake_manila takes at most 5 qubits"]),
+        (["--backend", "aer", "--gradient", "autograd"], 2, ["needs a differentiable backend"]),
+        (["--backend", "ibm_nowhere"], 1, ["no IBM Quantum credentials"]),
         (["--backend", "fake_nowhere"], 1, ["unknown fake device 'fake_nowhere'"]),
     ],
 )
@@ -208,7 +229,7 @@ def test_backends_refuse_before_anything_is_spent(
 def test_dry_run_plans_without_a_job(mnist_dir: Path) -> None:
     result = run(["submit", "train", "--backend", "fake_brisbane", "--batch-size", "32",
                   "--qubits", "4", "--epochs", "1", "--train-size", "64", "--test-size", "32",
-                  "--data-dir", str(mnist_dir), "--dry-run"])
+                  "--data-dir", str(mnist_dir), "--dry-run", "--json"])
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["provider_jobs_per_step"] == 1 and plan["steps"] == 2
@@ -227,20 +248,14 @@ def test_backends_listing() -> None:
     assert "fake_brisbane" in run(["backends"]).stdout
 
 
-@pytest.mark.usefixtures("home")
+@pytest.mark.usefixtures("on_cluster")
 def test_infer_needs_a_succeeded_training_job(mnist_dir: Path) -> None:
     assert_one_line_error(run(["submit", "infer", "--from", "0123456789ab"]), 1,
                           "no job with id '0123456789ab'")
-    cancelled = run(["submit", "train", "--data-dir", str(mnist_dir), "--detach",
-                     "--train-size", "64", "--test-size", "10"])
-    job_id = cancelled.stdout.strip()
-    run(["cancel", job_id])
-    deadline = time.monotonic() + 120
-    while json.loads(run(["status", job_id, "--json"]).stdout)["state"] not in (
-            "SUCCEEDED", "CANCELLED", "FAILED"):
-        assert time.monotonic() < deadline
-        time.sleep(1)
-    state = json.loads(run(["status", job_id, "--json"]).stdout)["state"]
-    if state != "SUCCEEDED":
-        assert_one_line_error(run(["submit", "infer", "--from", job_id]), 1,
-                              "needs a SUCCEEDED training job")
+    unplaceable = run(["submit", "train", "--data-dir", str(mnist_dir), "--detach",
+                       "--resources", "no_such_node=1"])
+    assert_one_line_error(unplaceable, 1, "no node of the cluster has that")
+    [failed] = json.loads(run(["list", "--json"]).stdout)
+    assert failed["state"] == "FAILED"
+    assert_one_line_error(run(["submit", "infer", "--from", failed["id"]]), 1,
+                          "is a FAILED train job; --from needs a SUCCEEDED training job")

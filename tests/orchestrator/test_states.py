@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from qorch.orchestrator.errors import InvalidTransitionError
 from qorch.orchestrator.store import repository as repo
@@ -25,14 +27,16 @@ ALLOWED = {
     (JobState.RUNNING, JobState.SUCCEEDED), (JobState.RUNNING, JobState.FAILED),
     (JobState.RUNNING, JobState.CANCELLED), (JobState.RUNNING, JobState.CANCELLING),
     (JobState.RUNNING, JobState.INTERRUPTED), (JobState.CANCELLING, JobState.CANCELLED),
-    (JobState.INTERRUPTED, JobState.QUEUED),
+    (JobState.INTERRUPTED, JobState.QUEUED), (JobState.QUEUED, JobState.FAILED),
+    (JobState.FAILED, JobState.QUEUED),
 }
 
 
 def test_table_is_exactly_the_design() -> None:
     table = {(s, t) for s, targets in TRANSITIONS.items() for t in targets}
     assert table == ALLOWED
-    assert all(not TRANSITIONS[s] for s in TERMINAL_STATES)
+    # Final, except that `qorch resume` may give a FAILED job a new attempt.
+    assert all(not TRANSITIONS[s] for s in TERMINAL_STATES - {JobState.FAILED})
 
 
 def _job_in(url: str, state: JobState) -> str:
@@ -80,15 +84,55 @@ def test_failed_keeps_one_line_error_and_full_reason(database_url: str) -> None:
         assert repo.events(session, job_id)[-1].reason.startswith("Traceback")
 
 
+def _interleave(session: Session, competitor: Callable[[], None]) -> None:
+    """Run `competitor` (in its own session, committed) once, just before `session` sends its
+    UPDATE: after the transition read the row, before it writes."""
+    fired: list[bool] = []
+
+    @event.listens_for(session, "do_orm_execute")
+    def before_update(state: ORMExecuteState) -> None:
+        if state.is_update and not fired:
+            fired.append(True)
+            competitor()
+
+
 def test_compare_and_set_refuses_a_stale_writer(database_url: str) -> None:
-    """Two writers read RUNNING; the one that commits second must not win."""
+    """A driver reads RUNNING and, before its UPDATE, a user's cancel commits: the driver's
+    SUCCEEDED must not overwrite CANCELLING."""
     job_id = _job_in(database_url, JobState.RUNNING)
-    with session_scope(database_url) as first:
-        transition(first, job_id, JobState.SUCCEEDED, origin="driver")
-    with session_scope(database_url) as second, pytest.raises(InvalidTransitionError):
-        transition(second, job_id, JobState.CANCELLING, origin="cli", expected=JobState.RUNNING)
+
+    def cancel() -> None:
+        with session_scope(database_url) as other:
+            transition(other, job_id, JobState.CANCELLING, origin="cli")
+
     with session_scope(database_url) as session:
-        assert repo.current_state(session, job_id) is JobState.SUCCEEDED
+        _interleave(session, cancel)
+        with pytest.raises(InvalidTransitionError, match="changed while moving"):
+            transition(session, job_id, JobState.SUCCEEDED, origin="driver")
+    with session_scope(database_url) as session:
+        assert repo.current_state(session, job_id) is JobState.CANCELLING
+        assert [e.to_state for e in repo.events(session, job_id)][-1] == "CANCELLING"
+
+
+def test_compare_and_set_refuses_a_superseded_attempt(database_url: str) -> None:
+    """A frozen driver (attempt 1) wakes and settles its job while, between its read and its
+    UPDATE, the job was reaped, resumed and claimed by attempt 2, RUNNING again."""
+    job_id = _job_in(database_url, JobState.QUEUED)
+    with session_scope(database_url) as session:
+        transition(session, job_id, JobState.RUNNING, origin="driver")
+
+    def resume_elsewhere() -> None:
+        with session_scope(database_url) as other:
+            for target in (JobState.INTERRUPTED, JobState.QUEUED, JobState.RUNNING):
+                transition(other, job_id, target, origin="test")
+
+    with session_scope(database_url) as session:
+        _interleave(session, resume_elsewhere)
+        with pytest.raises(InvalidTransitionError, match="changed while moving"):
+            transition(session, job_id, JobState.SUCCEEDED, origin="driver", attempt=1)
+    with session_scope(database_url) as session:
+        job = repo.get_job(session, job_id)
+        assert (job.state, job.attempt) == (JobState.RUNNING, 2)
 
 
 def test_parse_state_names_accepted_values() -> None:

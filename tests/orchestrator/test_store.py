@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from qorch.orchestrator.errors import JobNotFoundError, StoreError
+from qorch.orchestrator.errors import JobNotFoundError, StaleAttemptError, StoreError
 from qorch.orchestrator.store import repository as repo
 from qorch.orchestrator.store.db import get_engine, parse_database_url, session_scope
 from qorch.orchestrator.store.models import Job, utcnow
@@ -61,7 +61,8 @@ def test_metrics_latest_and_series(database_url: str) -> None:
         latest = repo.latest_metrics(session, job_id)
         assert latest["loss"].step == 5 and latest["loss"].value == pytest.approx(0.2)
         assert latest["test_accuracy"].value == pytest.approx(0.93)
-        assert [m.step for m in repo.metric_series(session, job_id, "loss")] == [1, 2, 3, 4, 5]
+        assert [m.step for m in repo.metrics(session, job_id) if m.name == "loss"] == [
+            1, 2, 3, 4, 5]
         first_two = repo.metrics(session, job_id)[:2]
         assert len(repo.metrics(session, job_id, after_id=first_two[1].id)) == 4
 
@@ -101,7 +102,7 @@ def test_reaper_interrupts_silent_drivers(database_url: str) -> None:
         session.execute(update(Job).where(Job.id.in_([running, cancelling]))
                         .values(heartbeat_at=old))
     with session_scope(database_url) as session:
-        reaped = repo.reap_stale(session, timedelta(minutes=2))
+        reaped = repo.reap_stale(session, utcnow() - timedelta(minutes=2))
     assert sorted(reaped) == sorted([running, cancelling])
     with session_scope(database_url) as session:
         assert repo.current_state(session, running) is JobState.INTERRUPTED
@@ -122,6 +123,9 @@ def test_sqlite_uses_wal_and_busy_timeout(sqlite_url: str) -> None:
     [
         ("not a url", "malformed database URL"),
         ("mysql://root@127.0.0.1/test", "unsupported database 'mysql'"),
+        ("postgresql+asyncpg://u@127.0.0.1/test", "driver 'asyncpg' .* is not supported"),
+        ("sqlite://", "in-memory database that the job's worker cannot share"),
+        ("sqlite:///:memory:", "in-memory database"),
     ],
 )
 def test_bad_urls_are_refused(url: str, message: str) -> None:
@@ -132,3 +136,71 @@ def test_bad_urls_are_refused(url: str, message: str) -> None:
 def test_unreachable_postgres_is_one_clear_error() -> None:
     with pytest.raises(StoreError, match=r"cannot open the database .*127\.0\.0\.1:1"):
         get_engine("postgresql://postgres@127.0.0.1:1/test")
+
+
+def test_job_ids_match_literally_and_prefixes_say_what_is_wrong(database_url: str) -> None:
+    ids = [make_job(database_url) for _ in range(2)]
+    with session_scope(database_url) as session:
+        for pattern in ("____", "%%%%", ids[0][:4] + "%", "' OR 1=1"):
+            with pytest.raises(JobNotFoundError, match="hexadecimal"):
+                repo.get_job(session, pattern)
+        with pytest.raises(JobNotFoundError, match="at least 4 characters"):
+            repo.get_job(session, ids[0][:3])
+        assert repo.get_job(session, ids[0].upper()).id == ids[0]
+        session.add(Job(id=ids[0][:8] + "ffff", kind="train", owner="t", spec={},
+                        state=JobState.QUEUED, backend="sv", created_at=utcnow()))
+    with session_scope(database_url) as session, pytest.raises(
+            JobNotFoundError, match=f"prefix '{ids[0][:8]}' is ambiguous"):
+        repo.get_job(session, ids[0][:8])
+
+
+def test_metric_writes_are_idempotent_per_step_and_name(database_url: str) -> None:
+    job_id = make_job(database_url)
+    now = utcnow()
+    with session_scope(database_url) as session:
+        repo.add_metrics(session, job_id, [repo.MetricPoint(3, 1, "loss", 0.5, now)])
+    with session_scope(database_url) as session:  # a resumed run logs step 3 again
+        repo.add_metrics(session, job_id, [repo.MetricPoint(3, 1, "loss", 0.5, now),
+                                           repo.MetricPoint(4, 1, "loss", 0.4, now)])
+    with session_scope(database_url) as session:
+        rows = [(m.step, m.value) for m in repo.metrics(session, job_id)]
+    assert sorted(rows) == [(3, 0.5), (4, 0.4)]
+
+
+def test_the_state_column_refuses_unknown_states(database_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    job_id = make_job(database_url)
+    with pytest.raises(IntegrityError), session_scope(database_url) as session:
+        session.execute(text("UPDATE jobs SET state = 'SLEEPING' WHERE id = :id"), {"id": job_id})
+
+
+def test_fenced_writes_belong_to_the_current_attempt(database_url: str) -> None:
+    job_id = make_job(database_url)
+    with session_scope(database_url) as session:
+        transition(session, job_id, JobState.RUNNING, origin="test")
+        assert repo.get_job(session, job_id).attempt == 1
+        repo.fence(session, job_id, 1, phase="training")
+        with pytest.raises(StaleAttemptError, match="attempt 0 stops here"):
+            repo.fence(session, job_id, 0)
+        transition(session, job_id, JobState.INTERRUPTED, origin="test")
+        transition(session, job_id, JobState.QUEUED, origin="test")
+        transition(session, job_id, JobState.RUNNING, origin="test")
+    with session_scope(database_url) as session:
+        assert repo.get_job(session, job_id).attempt == 2
+        with pytest.raises(StaleAttemptError, match="RUNNING, attempt 2; attempt 1 stops"):
+            repo.fence(session, job_id, 1)
+        transition(session, job_id, JobState.CANCELLING, origin="cli")
+        repo.fence(session, job_id, 2)  # a cancelling driver still writes its last metrics
+        with pytest.raises(StaleAttemptError):
+            transition(session, job_id, JobState.CANCELLED, origin="driver", attempt=1)
+
+
+def test_a_sqlite_store_is_private_to_its_owner(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'private.db'}"
+    make_job(url)
+    for name in ("private.db", "private.db-wal", "private.db-shm"):
+        path = tmp_path / name
+        if path.exists():
+            assert path.stat().st_mode & 0o077 == 0, name

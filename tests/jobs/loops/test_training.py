@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from qorch.jobs.data.datasets import DataSource
 from qorch.jobs.data.tensors import TensorData, load_tensors
 from qorch.jobs.loops.training import train
 from qorch.jobs.spec import TrainSpec
-from qorch.jobs.data.datasets import DataSource
 from tests.conftest import DATASETS as SHARED
 from tests.jobs.memory import MemoryContext
 

@@ -7,7 +7,6 @@ import torch
 
 from qorch.jobs.data.datasets import DataSource
 from qorch.jobs.data.tensors import load_tensors
-from qorch.jobs.errors import SpecError
 from qorch.jobs.loops.training import train
 from qorch.jobs.models.builders import build_model, parameter_counts, summarize
 from qorch.jobs.spec import TrainSpec
