@@ -72,8 +72,14 @@ def logs(
     job_id: JobId,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new records.")
                       ] = False,
+    worker: Annotated[bool, typer.Option(
+        "--worker", help="The worker's own log file (Python logging of the job's process).")
+    ] = False,
 ) -> None:
     """Events and metrics of a job, oldest first."""
+    if worker:
+        print(service().worker_log(job_id), end="")
+        return
     render.stream_logs(service(), job_id, follow)
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from qorch.jobs.spec import InferSpec, JobSpec, TrainSpec
-from qorch.orchestrator.errors import InvalidTransitionError
+from qorch.orchestrator.errors import InvalidTransitionError, JobNotUsableError
 from qorch.orchestrator.settings import Settings
 from qorch.orchestrator.store import ledger
 from qorch.orchestrator.store import repository as repo
@@ -139,6 +139,17 @@ class Service:
                 usage=ledger.usage(session, job.id),
                 executions=ledger.recent(session, job.id),
             )
+
+    def worker_log(self, job_id: str) -> str:
+        """The job worker's log file (kept under QORCH_HOME/logs on the node that ran it)."""
+        job_id = self.job(job_id).id
+        path = self.settings.log_dir / f"{job_id}.log"
+        try:
+            return path.read_text()
+        except FileNotFoundError:
+            raise JobNotUsableError(
+                f"no worker log for job {job_id} at {path}: it is written on the node that ran "
+                "the job") from None
 
     def metrics(self, job_id: str) -> list[Metric]:
         with session_scope(self.url) as session:

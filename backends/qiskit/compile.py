@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qorch.backends.circuits.readout import outputs_from_probs
 from qorch.backends.circuits.template import CircuitTemplate
 from qorch.backends.errors import ParameterError
 
 if TYPE_CHECKING:  # qiskit is imported lazily at run time
-    from qiskit.circuit import Parameter, ParameterVector, QuantumCircuit
-    from qiskit.quantum_info import SparsePauliOp, Statevector
+    from qiskit.circuit import ParameterVector, QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp
 
 INPUTS = "x"
 WEIGHTS = "w"
@@ -48,7 +47,7 @@ def to_qiskit(
     return circuit, x, w
 
 
-def _parameter_slot(template: CircuitTemplate, parameter: Any) -> tuple[str, int]:
+def parameter_slot(template: CircuitTemplate, parameter: Any) -> tuple[str, int]:
     vector = getattr(parameter, "vector", None)
     name = getattr(vector, "name", None)
     size = template.n_inputs if name == INPUTS else template.n_weights
@@ -57,32 +56,6 @@ def _parameter_slot(template: CircuitTemplate, parameter: Any) -> tuple[str, int
             f"circuit parameter {parameter} was not made by to_qiskit for this template"
         )
     return name, int(parameter.index)
-
-
-def bind_values(
-    template: CircuitTemplate,
-    circuit: QuantumCircuit,
-    inputs_row: Any,
-    weights_row: Any,
-) -> dict[Parameter, float]:
-    """{Parameter: value} for one row, keyed by the circuit's own Parameter objects.
-
-    Works on the circuit from `to_qiskit` and on any transpiled copy of it (transpilation
-    keeps Parameter objects). Never rely on the order of `circuit.parameters`: qiskit sorts it
-    by name, so "w" comes before "x".
-    """
-    x = np.asarray(inputs_row, dtype=np.float64).reshape(-1)
-    w = np.asarray(weights_row, dtype=np.float64).reshape(-1)
-    if x.shape != (template.n_inputs,) or w.shape != (template.n_weights,):
-        raise ParameterError(
-            f"one row needs {template.n_inputs} inputs and {template.n_weights} weights, "
-            f"got {x.size} and {w.size}"
-        )
-    values: dict[Parameter, float] = {}
-    for parameter in circuit.parameters:
-        name, index = _parameter_slot(template, parameter)
-        values[parameter] = float(x[index] if name == INPUTS else w[index])
-    return values
 
 
 def parameter_matrix(
@@ -102,7 +75,7 @@ def parameter_matrix(
         )
     columns = []
     for parameter in circuit.parameters:
-        name, index = _parameter_slot(template, parameter)
+        name, index = parameter_slot(template, parameter)
         columns.append(x[:, index] if name == INPUTS else w[:, index])
     return np.stack(columns, axis=1) if columns else np.zeros((x.shape[0], 0))
 
@@ -129,16 +102,3 @@ def qiskit_observables(template: CircuitTemplate) -> list[SparsePauliOp]:
                 for i in range(n - 1)
             ]
     return ops
-
-
-def probs_from_statevector(template: CircuitTemplate, state: Statevector) -> np.ndarray:
-    """Basis probabilities [2^n] of a qiskit Statevector reordered to qubit 0 as MSB."""
-    n = template.n_qubits
-    little = np.asarray(state.probabilities(), dtype=np.float64)
-    # In C order the first axis of the little-endian array is qubit n-1; reverse the axes.
-    return little.reshape((2,) * n).transpose(tuple(range(n - 1, -1, -1))).reshape(-1)
-
-
-def outputs_from_statevector(template: CircuitTemplate, state: Statevector) -> np.ndarray:
-    """Template outputs [n_outputs] of a qiskit Statevector."""
-    return outputs_from_probs(template, probs_from_statevector(template, state))

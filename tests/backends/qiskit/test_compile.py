@@ -13,16 +13,14 @@ from qiskit.quantum_info import Statevector
 
 from qorch.backends.circuits.template import CircuitTemplate
 from qorch.backends.errors import ParameterError
-from qorch.backends.qiskit.compile import (
-    bind_values,
-    outputs_from_statevector,
-    parameter_matrix,
-    probs_from_statevector,
-    qiskit_observables,
-    to_qiskit,
-)
+from qorch.backends.qiskit.compile import parameter_matrix, qiskit_observables, to_qiskit
 from qorch.backends.simulator.engine import simulate
 from tests.backends.cases import COMBO_IDS, COMBOS, random_parameters, random_template
+from tests.backends.qiskit.references import (
+    bind_values,
+    outputs_from_statevector,
+    probs_from_statevector,
+)
 
 TOL = 1e-5
 
