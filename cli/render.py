@@ -285,6 +285,18 @@ def cluster_view(info: dict[str, Any]) -> None:
                           f"{node['memory_gib']:g}", custom)
         console.print(table)
         if info.get("gateways"):
-            console.print("gateways: " + ", ".join(info["gateways"]))
+            gateways = Table(title="circuit gateways")
+            for column in ("backend/shots/noise", "provider jobs", "batches/job", "rows/job",
+                           "median wait", "busy", "queued"):
+                gateways.add_column(column)
+            for g in info["gateways"]:
+                if "error" in g:
+                    gateways.add_row(g["key"], g["error"], "", "", "", "", "")
+                    continue
+                gateways.add_row(
+                    g["key"].removeprefix("qorch-gateway-"), str(g["provider_jobs"]),
+                    f"{g['batches_per_job']:.1f}", f"{g['rows_per_job']:.0f}",
+                    f"{g['wait_ms_median']:.0f} ms", f"{g['utilisation']:.0%}", str(g["queued"]))
+            console.print(gateways)
     console.print(f"running jobs: {', '.join(info['running']) or 'none'}")
     console.print(f"waiting jobs: {', '.join(info['waiting']) or 'none'}")

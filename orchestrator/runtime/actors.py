@@ -77,9 +77,11 @@ class JobActor:
         import ray
 
         from qorch.orchestrator.runtime.driver import run_job
+        from qorch.orchestrator.runtime.sending import gateway_sender
 
         try:
-            self.outcome = run_job(self.settings, self.job_id)
+            self.outcome = run_job(self.settings, self.job_id, lambda backend, spec:
+                                   gateway_sender(self.settings, backend, spec.noise))
             log.info("job %s: %s", self.job_id, self.outcome)
         finally:
             self._done.set()

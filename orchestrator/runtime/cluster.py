@@ -276,6 +276,16 @@ def describe(settings: Settings, address: str) -> dict[str, object]:
         "cpus_free": available.get("CPU", 0.0),
         "job_actors": sorted(n.removeprefix(JOB_ACTOR_PREFIX) for n in names
                              if n.startswith(JOB_ACTOR_PREFIX)),
-        "gateways": sorted(n.removeprefix(GATEWAY_PREFIX) for n in names
-                           if n.startswith(GATEWAY_PREFIX)),
+        "gateways": [gateway_stats(n) for n in sorted(names) if n.startswith(GATEWAY_PREFIX)],
     }
+
+
+def gateway_stats(name: str) -> dict[str, object]:
+    """A gateway's own figures: provider jobs, batches per job, waits, utilisation."""
+    import ray
+
+    try:
+        stats: dict[str, object] = ray.get(ray.get_actor(name).stats.remote(), timeout=10)
+    except (ValueError, ray.exceptions.RayError) as err:
+        return {"key": name, "error": str(err).splitlines()[0]}
+    return stats

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -92,9 +93,11 @@ def source_weights(store: AttemptStore, spec: JobSpec) -> bytes | None:
     return store.read(final)
 
 
-def run_job(settings: Settings, job_id: str, send: Sender | None = None) -> str:
+def run_job(settings: Settings, job_id: str,
+            sender_for: Callable[[Backend, TrainSpec], Sender] | None = None) -> str:
     """Claim and run a job to completion; returns the final state's name (or, for an attempt
-    that was superseded or could not claim, the state it found)."""
+    that was superseded or could not claim, the state it found). `sender_for` says how batches
+    reach the backend (on a cluster: its gateway); by default straight from this process."""
     from qorch.jobs.runner import run_spec
 
     attempt = claim(settings, job_id)
@@ -109,6 +112,7 @@ def run_job(settings: Settings, job_id: str, send: Sender | None = None) -> str:
         model = spec.model if isinstance(spec, InferSpec) else spec
         if model.has_circuit:
             backend = prepare_backend(model, store, settings, ctx)
+            send = sender_for(backend, model) if sender_for else None
             ctx.executor = LedgeredExecutor(store, backend, ctx.should_stop, ctx.set_phase, send)
         outcome = run_spec(spec, ctx, backend, settings.data_source(), source_weights(store, spec))
         ctx.flush()

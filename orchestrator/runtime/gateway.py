@@ -20,6 +20,7 @@ import numpy as np
 from qorch.backends.contract import Backend, CircuitBatch, JobHandle
 from qorch.backends.errors import ProviderJobError
 from qorch.backends.local.backend import LocalBackend, block_seed, seed_blocks
+from qorch.orchestrator.runtime.names import SIMULATOR_PREFIX
 from qorch.orchestrator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,50 +55,76 @@ class Request:
 
 
 class FanOut(JobHandle):
-    """A seeded local group run as Ray tasks, one per seed block, spread over the cluster."""
+    """A seeded local group run block by block on the cluster's simulators."""
 
     def __init__(self, provider_job_id: str, key: GatewayKey, batches: Sequence[CircuitBatch],
-                 width: int, settings: Settings) -> None:
-        import ray
-
-        self._id = provider_job_id
-        self._blocks: dict[int, list[Any]] = {}
-        task = simulate_block.options(num_cpus=0, scheduling_strategy="SPREAD")
+                 pool: SimulatorPool, credentials: Any) -> None:
+        self._id, self._key, self._pool, self._credentials = provider_job_id, key, pool, credentials
+        self._blocks: dict[int, list[tuple[Any, Block]]] = {}
         for item, batch in enumerate(batches):
             assert batch.seed is not None
-            self._blocks[item] = [
-                task.remote(key, settings.credentials, batch.template, batch.params[a:b],
-                            batch.shots, block_seed(batch.seed, block))
-                for block, (a, b) in enumerate(seed_blocks(batch.n_circuits))]
-        self._width = width
-        self._ray = ray
+            blocks = [Block(batch.template, batch.params[a:b], batch.shots,
+                            block_seed(batch.seed, index))
+                      for index, (a, b) in enumerate(seed_blocks(batch.n_circuits))]
+            self._blocks[item] = [(self._run(block), block) for block in blocks]
+
+    def _run(self, block: Block) -> Any:
+        return self._pool.run(self._key, self._credentials, block)
 
     @property
     def provider_job_id(self) -> str:
         return self._id
 
     def _refs(self) -> list[Any]:
-        return [ref for refs in self._blocks.values() for ref in refs]
+        return [ref for pairs in self._blocks.values() for ref, _ in pairs]
 
     def status(self) -> str:
-        ready, _ = self._ray.wait(self._refs(), num_returns=len(self._refs()), timeout=0)
-        return "DONE" if len(ready) == len(self._refs()) else "RUNNING"
+        import ray
+
+        refs = self._refs()
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+        return "DONE" if len(ready) == len(refs) else "RUNNING"
 
     def phase(self) -> str | None:
-        return None if self.status() == "DONE" else f"simulating on up to {self._width} CPUs"
+        return None if self.status() == "DONE" else f"simulating on {len(self._pool)} CPUs"
 
     def result(self, item: int = 0, timeout: float | None = None) -> np.ndarray:
-        refs = self._blocks.get(item)
-        if refs is None:
+        import ray
+
+        pairs = self._blocks.get(item)
+        if pairs is None:
             raise ProviderJobError(f"local job {self._id} has no item {item}")
-        ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=timeout)
+        refs = [ref for ref, _ in pairs]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=timeout)
         if len(ready) < len(refs):
             raise TimeoutError(f"local job {self._id} still running")
-        return np.concatenate(self._ray.get(refs), axis=0)
+        parts = []
+        for index, (ref, block) in enumerate(pairs):
+            try:
+                parts.append(ray.get(ref))
+            except ray.exceptions.RayActorError:
+                # Its node went away: the block runs again elsewhere, from the same seed.
+                self._pool.refresh()
+                fresh = self._run(block)
+                pairs[index] = (fresh, block)
+                parts.append(ray.get(fresh))
+        return np.concatenate(parts, axis=0)
 
     def cancel(self) -> None:
+        import ray
+
         for ref in self._refs():
-            self._ray.cancel(ref)
+            ray.cancel(ref)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One seed block of a batch: what a simulator runs."""
+
+    template: Any
+    params: np.ndarray
+    shots: int | None
+    seed: int
 
 
 _backends: dict[GatewayKey, Backend] = {}
@@ -113,34 +140,57 @@ def backend_for(key: GatewayKey, credentials: Any) -> Backend:
     return _backends[key]
 
 
-def _simulate_block(key: GatewayKey, credentials: Any, template: Any, params: np.ndarray,
-                    shots: int | None, seed: int) -> np.ndarray:
-    import torch
+class Simulator:
+    """A warm simulator process pinned to one node; the pool holds one per CPU."""
 
-    torch.set_num_threads(1)
-    backend = backend_for(key, credentials)
-    assert isinstance(backend, LocalBackend)
-    return backend.simulate(template, params, shots, seed)
+    def __init__(self) -> None:
+        import torch
 
+        torch.set_num_threads(1)
 
-def _remote(function: Any) -> Any:
-    import ray
-
-    return ray.remote(function)
+    def simulate(self, key: GatewayKey, credentials: Any, block: Block) -> np.ndarray:
+        backend = backend_for(key, credentials)
+        assert isinstance(backend, LocalBackend)
+        return backend.simulate(block.template, block.params, block.shots, block.seed)
 
 
-class _Lazy:
-    """simulate_block as a Ray task, made on first use (importing ray is not free)."""
+class SimulatorPool:
+    """One simulator per CPU of every live node (0 CPUs asked: the jobs hold theirs while they
+    wait for their circuits); blocks (all of one size) go round the pool in turn."""
 
-    _task: Any = None
+    def __init__(self) -> None:
+        self._actors: list[Any] = []
+        self._next = 0
+        self._lock = threading.Lock()
+        self.refresh()
 
-    def options(self, **options: Any) -> Any:
-        if _Lazy._task is None:
-            _Lazy._task = _remote(_simulate_block)
-        return _Lazy._task.options(**options)
+    def __len__(self) -> int:
+        return len(self._actors)
 
+    def refresh(self) -> None:
+        import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-simulate_block = _Lazy()
+        cls = ray.remote(Simulator)
+        actors = []
+        for node in ray.nodes():
+            if not node.get("Alive"):
+                continue
+            for index in range(max(1, int(node["Resources"].get("CPU", 1)))):
+                actors.append(cls.options(
+                    name=f"{SIMULATOR_PREFIX}{node['NodeID'][:12]}-{index}", lifetime="detached",
+                    get_if_exists=True, num_cpus=0,
+                    scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"],
+                                                                       soft=False),
+                ).remote())
+        with self._lock:
+            self._actors = actors
+
+    def run(self, key: GatewayKey, credentials: Any, block: Block) -> Any:
+        with self._lock:
+            actor = self._actors[self._next % len(self._actors)]
+            self._next += 1
+        return actor.simulate.remote(key, credentials, block)
 
 
 class Gateway:
@@ -157,6 +207,7 @@ class Gateway:
         self._started = time.monotonic()
         self._busy_s = 0.0
         self._stats: dict[str, list[float]] = {"requests": [], "rows": [], "wait_s": []}
+        self._simulators: SimulatorPool | None = None
         threading.Thread(target=self._loop, name="qorch-gateway", daemon=True).start()
 
     # --- what jobs call ----------------------------------------------------------------------
@@ -205,6 +256,11 @@ class Gateway:
 
     # --- the batcher -------------------------------------------------------------------------
 
+    def _pool(self) -> SimulatorPool:
+        if self._simulators is None:
+            self._simulators = SimulatorPool()
+        return self._simulators
+
     def _handle(self, provider_job_id: str) -> JobHandle:
         handle = self._groups.get(provider_job_id)
         if handle is None:
@@ -251,11 +307,9 @@ class Gateway:
     def _send(self, taken: list[Request]) -> None:
         batches = [r.batch for r in taken]
         if self.backend.capabilities.seeded:
-            import ray
-
-            width = max(1, int(ray.cluster_resources().get("CPU", 1)))
             provider_job_id = f"{self.key.backend}-{uuid.uuid4().hex[:16]}"
-            handle: JobHandle = FanOut(provider_job_id, self.key, batches, width, self.settings)
+            handle: JobHandle = FanOut(provider_job_id, self.key, batches, self._pool(),
+                                       self.settings.credentials)
         else:
             handle = self.backend.run_batches(batches, [r.tag for r in taken])
             provider_job_id = handle.provider_job_id

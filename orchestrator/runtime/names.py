@@ -5,6 +5,7 @@ from __future__ import annotations
 JOB_ACTOR_PREFIX = "qorch-job-"
 SUPERVISOR = "qorch-supervisor"
 GATEWAY_PREFIX = "qorch-gateway-"
+SIMULATOR_PREFIX = "qorch-simulator-"
 
 
 def job_actor(job_id: str) -> str:
