@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -14,8 +15,11 @@ from tests.orchestrator.nodes import in_own_network, unix_socket_url
 
 def test_a_job_on_the_second_node_survives_that_node_dying(postgres_url: str) -> None:
     root = Path("/tmp") / f"qorch-2n-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-    trial = in_own_network("tests.orchestrator.two_node_trial", str(root),
-                           unix_socket_url(postgres_url))
+    try:
+        trial = in_own_network("tests.orchestrator.two_node_trial", str(root),
+                               unix_socket_url(postgres_url))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     assert trial.returncode == 0, trial.stderr[-3000:]
     report = json.loads(trial.stdout.strip().splitlines()[-1])
     info, placed = report["status"], report["placed"]
