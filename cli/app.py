@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from qorch.cli import render
-from qorch.cli.common import JobId, JsonFlag, RayAddress, after_submit, service
+from qorch.cli.common import AllUsers, JobId, JsonFlag, RayAddress, after_submit, service
 from qorch.cli.errors import report
 from qorch.cli.submit import submit_app
 
@@ -41,16 +41,17 @@ def list_jobs(
         "--state", help="Only jobs in this state (repeatable).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many jobs, newest first.",
                                        min=1, max=100_000)] = 50,
+    all_users: AllUsers = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """List jobs, newest first."""
+    """List your jobs (or everyone's), newest first."""
     from qorch.orchestrator.store.states import parse_state
 
     try:
         states = [parse_state(s) for s in state or []]
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--state") from None
-    jobs = service().jobs(states, limit)
+    jobs = service().jobs(states, limit, all_users)
     if as_json:
         print(json.dumps([render.job_dict(j) for j in jobs], indent=2))
     else:
@@ -84,9 +85,9 @@ def logs(
 
 
 @app.command()
-def cancel(job_id: JobId) -> None:
+def cancel(job_id: JobId, all_users: AllUsers = False) -> None:
     """Stop a job: queued jobs end at once, running ones at their next step."""
-    state = service().cancel(job_id)
+    state = service().cancel(job_id, all_users)
     print(f"{job_id}: {state.value}")
 
 
@@ -95,9 +96,10 @@ def resume(
     job_id: JobId, ray_address: RayAddress = None,
     detach: Annotated[bool, typer.Option("--detach", help="Print the job id and return.")
                       ] = False,
+    all_users: AllUsers = False,
 ) -> None:
     """Continue an INTERRUPTED or FAILED job from its latest checkpoint."""
-    after_submit(service().resume(job_id, ray_address=ray_address), detach)
+    after_submit(service().resume(job_id, ray_address=ray_address, all_users=all_users), detach)
 
 
 @app.command()

@@ -15,6 +15,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print only JSON.")]
 RayAddress = Annotated[str | None, typer.Option(
     "--ray-address", help="Join this Ray cluster (HOST:PORT); default RAY_ADDRESS, else this "
                           "QORCH_HOME's own local cluster.")]
+AllUsers = Annotated[bool, typer.Option(
+    "--all-users", help="Every owner's jobs (changing them needs the store's permission).")]
 Detach = Annotated[bool, typer.Option("--detach", help="Print the job id and return at once.")]
 DryRun = Annotated[bool, typer.Option(
     "--dry-run", help="Print circuits, provider jobs, shots and cost; create no job.")]
@@ -63,13 +65,27 @@ def pairs(text: str) -> dict[str, float]:
 
 def after_submit(job_id: str, detach: bool) -> None:
     """Detached: print the id. Attached: follow the job until it ends; exit 1 unless it
-    succeeded."""
+    succeeded. The job runs on the cluster either way: this process only watches it."""
     from qorch.cli import render
+    from qorch.cli.interrupts import follow_until_done
 
+    disconnect_ray()
     if detach:
         print(job_id)
         return
-    job = render.follow(service(), job_id)
+    job = follow_until_done(service(), job_id)
     render.final_line(job)
     if job.state.value != "SUCCEEDED":
         raise typer.Exit(1)
+
+
+def disconnect_ray() -> None:
+    """Leave the cluster: a follower needs only the store (and Ray's own signal handling would
+    turn a SIGTERM into a stack dump)."""
+    import sys
+
+    if "ray" in sys.modules:
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()

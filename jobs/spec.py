@@ -193,8 +193,9 @@ class TrainSpec:
         except TemplateError as err:
             raise SpecError(str(err).replace("n_qubits", "--qubits")
                             .replace("n_layers", "--layers")) from err
-        if self.model == "pure-qnn" and circuit.observables[:1] != ("z",):
-            raise SpecError("pure-qnn reads ⟨Z⟩ of qubit 0: its --observables must start with z")
+        if self.model == "pure-qnn" and circuit.observables != ("z",):
+            raise SpecError(f"--observables {_shown(circuit.observables)} would be ignored: "
+                            "pure-qnn reads only ⟨Z⟩ of qubit 0 (--observables z)")
         object.__setattr__(self, "circuit", circuit)
 
     @property

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from qorch.jobs.spec import InferSpec, JobSpec, TrainSpec
 from qorch.orchestrator.errors import InvalidTransitionError, JobNotUsableError
 from qorch.orchestrator.settings import Settings
 from qorch.orchestrator.store import ledger
 from qorch.orchestrator.store import repository as repo
-from qorch.orchestrator.store.db import get_engine, session_scope
+from qorch.orchestrator.store.db import get_engine, session_scope, transact
 from qorch.orchestrator.store.models import Checkpoint, Execution, Job, JobEvent, Metric, utcnow
 from qorch.orchestrator.store.states import JobState
 from qorch.orchestrator.store.transitions import transition
@@ -76,11 +78,13 @@ class Service:
     def submit(self, spec: JobSpec, *, ray_address: str | None = None) -> str:
         """Check everything, write the QUEUED row, hand the job to the cluster; its id."""
         from qorch.orchestrator.planning import check, summary
-        from qorch.orchestrator.runtime.launch import launch
+        from qorch.orchestrator.runtime.launch import launch, placeable
 
         checked = check(self.settings, spec)
+        placeable(self.settings, spec.cpus, spec.resources or {}, ray_address)
         with session_scope(self.url) as session:
-            job_id = repo.create_job(session, kind=spec.kind, owner=self.settings.owner,
+            job_id = repo.create_job(session, kind=spec.kind,
+                                     owner=repo.store_user(session, self.settings.owner),
                                      spec=spec.to_dict(), backend=checked.model.backend,
                                      summary=summary(checked)).id
         launch(self.settings, job_id, cpus=spec.cpus, max_restarts=spec.max_restarts,
@@ -103,11 +107,14 @@ class Service:
 
     def records(self, job_id: str, after_event: int = 0, after_metric: int = 0
                 ) -> tuple[Job, list[JobEvent], list[Metric]]:
-        """What happened to a job since the given event and metric ids."""
-        with session_scope(self.url) as session:
+        """What happened to a job since the given event and metric ids (a follower waits out a
+        short store outage rather than dying)."""
+        def read(session: Session) -> tuple[Job, list[JobEvent], list[Metric]]:
             job = repo.get_job(session, job_id)
             return job, repo.events(session, job.id, after_event), repo.metrics(
                 session, job.id, after_metric)
+
+        return transact(self.url, read, retry_s=self.settings.store_retry_s)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -116,10 +123,13 @@ class Service:
         with session_scope(self.url) as session:
             return repo.reap_stale(session, cutoff)
 
-    def jobs(self, states: Sequence[JobState] = (), limit: int = 50) -> list[Job]:
+    def jobs(self, states: Sequence[JobState] = (), limit: int = 50,
+             all_users: bool = False) -> list[Job]:
+        """Newest first: this user's jobs, or everyone's."""
         self.reap()
         with session_scope(self.url) as session:
-            return repo.list_jobs(session, states, limit)
+            owner = None if all_users else repo.store_user(session, self.settings.owner)
+            return repo.list_jobs(session, states, limit, owner)
 
     def job(self, job_id: str) -> Job:
         with session_scope(self.url) as session:
@@ -157,10 +167,12 @@ class Service:
 
     # --- changing ----------------------------------------------------------------------------
 
-    def cancel(self, job_id: str) -> JobState:
+    def cancel(self, job_id: str, all_users: bool = False) -> JobState:
         """Ask a job to stop; a queued job is cancelled at once, a running one at its next step."""
         with session_scope(self.url) as session:
             job = repo.get_job(session, job_id)
+            repo.check_owner(session, job, repo.store_user(session, self.settings.owner),
+                             all_users)
             job_id, state = job.id, JobState(job.state)
             if state.terminal or state is JobState.CANCELLING:
                 raise InvalidTransitionError(
@@ -180,13 +192,16 @@ class Service:
         stop_actor(self.settings, job_id)
         return JobState.CANCELLED
 
-    def resume(self, job_id: str, *, ray_address: str | None = None) -> str:
-        """INTERRUPTED → QUEUED, and a new driver continues from the latest checkpoint."""
+    def resume(self, job_id: str, *, ray_address: str | None = None,
+               all_users: bool = False) -> str:
+        """INTERRUPTED or FAILED → QUEUED; a new attempt continues from the latest checkpoint."""
         from qorch.orchestrator.runtime.launch import launch
 
         self.reap()
         with session_scope(self.url) as session:
             job = repo.get_job(session, job_id)
+            repo.check_owner(session, job, repo.store_user(session, self.settings.owner),
+                             all_users)
             job_id, state, spec = job.id, JobState(job.state), dict(job.spec)
             if state not in (JobState.INTERRUPTED, JobState.FAILED):
                 raise InvalidTransitionError(

@@ -68,6 +68,12 @@ def fake_device(name: str) -> Any:
         return classes[name]()
 
 
+def known_device(name: str) -> bool:
+    """Whether qorch knows an IBM device name offline (current, or with a fake snapshot)."""
+    twin = "fake_" + name.removeprefix("ibmq_").removeprefix("ibm_")
+    return name in CURRENT_IBM_HINT or twin in fake_device_classes()
+
+
 def retired_message(name: str) -> str:
     device = name.removeprefix("ibmq_").removeprefix("ibm_")
     fake = f"fake_{device}"

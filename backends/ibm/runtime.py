@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,8 +18,10 @@ from qorch.backends.errors import (
     DeviceUnavailableError,
 )
 from qorch.backends.ibm.devices import (
+    CURRENT_IBM_HINT,
     RETIRED_IBM,
     calibration_report,
+    known_device,
     reduce_to_used_qubits,
     retired_message,
     transpile_template,
@@ -45,10 +49,18 @@ def default_service(credentials: Credentials) -> Any:
             "token": credentials.ibm_token,
             "instance": credentials.ibm_instance or None,
         }
+    # The library warns and logs on its way to failing; the user gets our one line instead.
+    library_log = logging.getLogger("qiskit_ibm_runtime")
+    level = library_log.level
+    library_log.setLevel(logging.CRITICAL)
     try:
-        return QiskitRuntimeService(**kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return QiskitRuntimeService(**kwargs)
     except Exception as err:
         raise classify(err, "connecting") from err
+    finally:
+        library_log.setLevel(level)
 
 
 class IBMRuntimeBackend(Backend):
@@ -78,7 +90,14 @@ class IBMRuntimeBackend(Backend):
     @property
     def service(self) -> Any:
         if self._service is None:
-            self._service = default_service(self._credentials)
+            try:
+                self._service = default_service(self._credentials)
+            except CredentialsError as err:
+                if known_device(self.name):
+                    raise
+                raise CredentialsError(f"{err}; note that {self.name} is not among the IBM "
+                                       f"devices qorch knows offline "
+                                       f"({', '.join(CURRENT_IBM_HINT)})") from err
         return self._service
 
     def device(self) -> Any:

@@ -110,6 +110,9 @@ class LedgeredExecutor:
             session, key, attempt=self.store.attempt, backend=self.backend.name,
             template_hash=part.template.hash, params_hash=part.params_hash, seed=part.seed,
             shots=part.shots, n_circuits=part.n_circuits))
+        # Checked again just before paying: a driver frozen after writing its row (a sleeping
+        # laptop) and superseded meanwhile must not send when it wakes.
+        self.store.write(lambda session: None)
         try:
             provider_job_id, item, handle = self.send(part, key)
         except Exception as err:

@@ -33,6 +33,13 @@ def fits(cpus: int, resources: Mapping[str, float]) -> None:
                        f"largest has {largest:g} CPU); ask for less or add a node")
 
 
+def placeable(settings: Settings, cpus: int, resources: Mapping[str, float],
+              address: str | None = None) -> None:
+    """Join the cluster (starting this home's if needed) and refuse what no node can place."""
+    connect(settings, ensure_cluster(settings, address))
+    fits(cpus, resources)
+
+
 def replace_actor(name: str) -> None:
     """Kill a predecessor under the job's name (a frozen or stuck driver of an older attempt)."""
     import ray

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -58,6 +58,15 @@ def parse_database_url(raw: str) -> URL:
             f"{describe(url)!r} is an in-memory database that the job's worker cannot share; "
             "give a file: sqlite:///PATH"
         )
+    timeout = url.query.get("timeout")
+    if backend == "sqlite" and timeout is not None:
+        try:
+            seconds = float(str(timeout))
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds <= 3600:
+            raise StoreError(f"?timeout={timeout!s} in {describe(url)!r} must be seconds in "
+                             "(0, 3600]")
     return url
 
 
@@ -87,8 +96,11 @@ def dispose_engines() -> None:
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         _create_private(url.database or "")
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        # `?timeout=S` in the URL sets how long a writer waits for a lock (default 30 s).
+        timeout_s = float(str(url.query.get("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)))
+        url = url.difference_update_query(["timeout"])
+        engine = create_engine(url, connect_args={"timeout": timeout_s})
+        event.listen(engine, "connect", lambda dbapi, _: _sqlite_pragmas(dbapi, timeout_s))
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
@@ -101,10 +113,10 @@ def _create_private(path: str) -> None:
         return  # SQLite reports a missing folder or a read-only file in its own words
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, timeout_s: float) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

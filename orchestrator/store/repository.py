@@ -12,11 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from qorch.orchestrator.errors import (
+    AccessError,
     InvalidTransitionError,
     JobNotFoundError,
     StaleAttemptError,
@@ -34,6 +35,39 @@ LIVE = (JobState.RUNNING, JobState.CANCELLING)
 
 def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+ADMIN_ROLE = "qorch_admin"
+
+
+def store_user(session: Session, os_login: str) -> str:
+    """Who the store says this is: on PostgreSQL the role the server authenticated (not an
+    environment variable anyone can set); a SQLite store is a private file, so its OS owner."""
+    if session.get_bind().dialect.name == "postgresql":
+        return str(session.scalar(text("SELECT current_user")))
+    return os_login
+
+
+def may_act_for_others(session: Session) -> bool:
+    """On PostgreSQL: a superuser or a member of the qorch_admin role; SQLite: its one user."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    query = text("SELECT r.rolsuper OR (EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :admin) "
+                 "AND pg_has_role(current_user, :admin, 'MEMBER')) FROM pg_roles r "
+                 "WHERE r.rolname = current_user")
+    return bool(session.scalar(query, {"admin": ADMIN_ROLE}))
+
+
+def check_owner(session: Session, job: Job, user: str, all_users: bool) -> None:
+    """Refuse to change another owner's job unless asked for explicitly, with the right."""
+    if job.owner == user:
+        return
+    if not all_users:
+        raise AccessError(f"job {job.id} belongs to {job.owner}, not {user}; add --all-users "
+                          "to act on it (needs the store's permission)")
+    if not may_act_for_others(session):
+        raise AccessError(f"{user} may not act on {job.owner}'s job {job.id}: --all-users needs "
+                          f"membership in the {ADMIN_ROLE} role of the database")
 
 
 def create_job(

@@ -41,7 +41,8 @@ from qorch.jobs.spec import InferSpec, TrainSpec
         ({"model": "cnn", "shots": 100}, "--shots 100 would be ignored"),
         ({"model": "qnn", "trunk": "lenet-wide"}, "--trunk lenet-wide would be ignored: model "
                                                   "qnn uses no CNN trunk"),
-        ({"model": "pure-qnn", "classes": (0, 1), "observables": ("zz",)}, "must start with z"),
+        ({"model": "pure-qnn", "classes": (0, 1), "observables": ("z", "zz")},
+         "--observables z,zz would be ignored: pure-qnn reads only"),
         ({"spsa_samples": 3}, "--spsa-samples 3 would be ignored: it only applies with "
                               "--gradient spsa"),
         ({"gradient": "backprop"}, "--gradient 'backprop' is not accepted"),
