@@ -78,8 +78,12 @@ class Service:
     def submit(self, spec: JobSpec, *, ray_address: str | None = None) -> str:
         """Check everything, write the QUEUED row, hand the job to the cluster; its id."""
         from qorch.orchestrator.planning import check, summary
+        from qorch.orchestrator.runtime.cluster import check_address
         from qorch.orchestrator.runtime.launch import launch, placeable
 
+        address = ray_address or self.settings.ray_address
+        if address:
+            check_address(address)  # at once: Ray itself would retry for minutes
         checked = check(self.settings, spec)
         placeable(self.settings, spec.cpus, spec.resources or {}, ray_address)
         with session_scope(self.url) as session:

@@ -210,7 +210,7 @@ def test_db_upgrade_reports_the_revision() -> None:
         (["--backend", "aer", "--noise", "bogus=1"], 2, ["unknown noise key 'bogus'", "depol1"]),
         (["--backend", "fake_manila", "--qubits", "6"], 2, ["fake_manila takes at most 5 qubits"]),
         (["--backend", "aer", "--gradient", "autograd"], 2, ["needs a differentiable backend"]),
-        (["--backend", "ibm_nowhere"], 1, ["no IBM Quantum credentials"]),
+        (["--backend", "ibm_nowhere"], 1, ["no IBM Quantum credentials", "not among"]),
         (["--backend", "fake_nowhere"], 1, ["unknown fake device 'fake_nowhere'"]),
     ],
 )
@@ -259,3 +259,109 @@ def test_infer_needs_a_succeeded_training_job(mnist_dir: Path) -> None:
     assert failed["state"] == "FAILED"
     assert_one_line_error(run(["submit", "infer", "--from", failed["id"]]), 1,
                           "is a FAILED train job; --from needs a SUCCEEDED training job")
+
+
+def _job_running(home: Path) -> str | None:
+    listed = json.loads(run(["list", "--json"]).stdout)
+    running = [j["id"] for j in listed if j["state"] == "RUNNING"]
+    return running[0] if running else None
+
+
+def _attached(mnist_dir: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([*QORCH, "submit", "train", "--model", "cnn", "--epochs", "20",
+                             "--data-dir", str(mnist_dir)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+
+
+def _wait_running(home: Path) -> str:
+    deadline = time.monotonic() + 120
+    while (job_id := _job_running(home)) is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    return job_id
+
+
+def test_ctrl_c_cancels_and_waits_then_a_second_leaves_it_running(
+        on_cluster: Path, mnist_dir: Path) -> None:
+    import signal
+
+    first = _attached(mnist_dir)
+    job_id = _wait_running(on_cluster)
+    first.send_signal(signal.SIGINT)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 130 and f"cancelling job {job_id}" in err
+    assert json.loads(run(["status", job_id, "--json"]).stdout)["state"] == "CANCELLED"
+    assert "Traceback" not in err
+
+    second = _attached(mnist_dir)
+    job_id = _wait_running(on_cluster)
+    second.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    second.send_signal(signal.SIGINT)
+    _, err = second.communicate(timeout=120)
+    assert second.returncode == 130 and f"left job {job_id} running" in err
+    state = json.loads(run(["status", job_id, "--json"]).stdout)["state"]
+    assert state in ("RUNNING", "CANCELLING", "CANCELLED")  # a driver owns it either way
+    run(["cancel", job_id])
+
+
+def test_sigterm_leaves_the_job_running_and_says_so_in_one_line(
+        on_cluster: Path, mnist_dir: Path) -> None:
+    import signal
+
+    attached = _attached(mnist_dir)
+    job_id = _wait_running(on_cluster)
+    attached.send_signal(signal.SIGTERM)
+    _, err = attached.communicate(timeout=60)
+    assert attached.returncode == 143
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert lines == [lines[-1]] and f"job {job_id} keeps running" in lines[-1], err
+    assert json.loads(run(["status", job_id, "--json"]).stdout)["state"] == "RUNNING"
+    assert run(["cancel", job_id]).returncode == 0
+
+
+@pytest.mark.usefixtures("home")
+def test_more_bad_input_is_one_clear_line() -> None:
+    assert_one_line_error(run(["list", "--limit", "99999999999999999999"]), 2, "--limit")
+    assert_one_line_error(run(["submit", "train", "--ray-address", "127.0.0.1:1"]), 1,
+                          "no Ray cluster answers at 127.0.0.1:1")
+    assert_one_line_error(run(["submit", "train", "--ray-address", "nonsense"]), 1,
+                          "is not HOST:PORT")
+    assert_one_line_error(run(["list"], env={"QORCH_DATABASE_URL": "sqlite:///x.db?timeout=z"}),
+                          1, "?timeout=z")
+    assert_one_line_error(run(["list"], env={"QORCH_HEARTBEAT_TIMEOUT": "soon"}), 1,
+                          "QORCH_HEARTBEAT_TIMEOUT='soon'")
+
+
+def test_a_bad_ibm_token_and_an_unknown_device_get_one_line(home: Path, mnist_dir: Path) -> None:
+    env = {"HOME": str(home), "QISKIT_IBM_TOKEN": "x" * 44}
+    bad = run(["submit", "train", "--data-dir", str(mnist_dir), "--backend", "ibm_fez"],
+              env=env, timeout=180)
+    assert_one_line_error(bad, 1, "IBM Quantum")
+    nowhere = run(["submit", "train", "--data-dir", str(mnist_dir), "--backend", "ibm_nowhere"],
+                  env={"HOME": str(home), "QISKIT_IBM_TOKEN": ""})
+    assert_one_line_error(nowhere, 1, "ibm_nowhere is not among the IBM devices qorch knows")
+    assert job_count() == 0
+
+
+def test_many_first_commands_on_a_fresh_store_all_succeed(home: Path) -> None:
+    procs = [subprocess.Popen([*QORCH, "list", "--json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(24)]
+    failures = [p.communicate(timeout=300)[1] for p in procs]
+    assert [f for p, f in zip(procs, failures, strict=True) if p.returncode] == []
+
+
+def test_cluster_up_status_down_leaves_no_process(home: Path) -> None:
+    from qorch.orchestrator.runtime.cluster import read_info, session_members
+    from qorch.orchestrator.settings import Settings
+
+    assert run(["cluster", "up"]).returncode == 0
+    info = read_info(Settings.from_env())
+    assert info is not None and info.address.startswith("127.0.0.1:")
+    members = session_members(info.head_pid)
+    assert len(members) >= 3  # the head, its GCS and raylet at least
+    status = json.loads(run(["cluster", "status", "--json"]).stdout)
+    assert status["address"] == info.address and status["cpus"] >= 1
+    assert run(["cluster", "down"]).stdout.strip() == "stopped"
+    assert session_members(info.head_pid) == []
+    assert run(["cluster", "down"]).stdout.strip() == "no cluster was running"

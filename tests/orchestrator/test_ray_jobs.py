@@ -87,21 +87,45 @@ def test_cancel_stops_a_running_job(service: Service) -> None:
     assert events[-2:] == [("RUNNING", "CANCELLING"), ("CANCELLING", "CANCELLED")]
 
 
-def test_a_dead_actor_restarts_from_its_checkpoint_by_itself(service: Service) -> None:
-    """kill -9 of the job's worker: Ray restarts the actor, which continues from the latest
-    checkpoint; the result equals an uninterrupted run's."""
+def final_weights(service: Service, job_id: str) -> dict[str, object]:
+    import io
+
+    import torch
+
+    with session_scope(service.url) as session:
+        row = repo.latest_checkpoint(session, job_id, kinds=("final",))
+        assert row is not None
+        payload = repo.checkpoint_payload(row)
+    state: dict[str, object] = torch.load(io.BytesIO(payload), weights_only=True)["model"]
+    return state
+
+
+EXACT = dict(epochs=2, checkpoint_every=5, seed=7)
+SHOTS = dict(model="hybrid-lenet", qubits=3, layers=1, backend="aer", shots=128, epochs=1,
+             train_size=320, test_size=32, batch_size=16, lr=0.01, checkpoint_every=3, seed=7)
+
+
+@pytest.mark.parametrize("options", [EXACT, SHOTS], ids=["exact", "shots"])
+def test_a_dead_actor_restarts_from_its_checkpoint_by_itself(service: Service,
+                                                             options: dict) -> None:
+    """kill -9 of the job's worker mid-run: Ray restarts the actor, which continues from the
+    latest checkpoint; the final weights equal an uninterrupted run's, bit for bit."""
     import os
     import signal
 
-    reference = service.follow(submit(service, epochs=2, checkpoint_every=5, seed=7),
-                               lambda *a: None)
-    job_id = submit(service, epochs=2, checkpoint_every=5, seed=7)
-    wait_for(checkpointed(service, job_id, 10))
+    import torch
+
+    reference = service.follow(submit(service, **options), lambda *a: None)
+    job_id = submit(service, **options)
+    wait_for(checkpointed(service, job_id, 2 * int(options["checkpoint_every"])))
     os.kill(actor_pid(job_id), signal.SIGKILL)
     job = service.follow(job_id, lambda *a: None)
     assert job.state is JobState.SUCCEEDED, job.error
     assert job.result is not None and reference.result is not None
     assert job.result["test_accuracy"] == reference.result["test_accuracy"]
+    mine, theirs = final_weights(service, job_id), final_weights(service, reference.id)
+    assert mine.keys() == theirs.keys()
+    assert all(torch.equal(mine[k], theirs[k]) for k in mine)  # type: ignore[arg-type]
     events = service.status(job_id).events
     assert [e.to_state for e in events] == ["QUEUED", "RUNNING", "INTERRUPTED", "QUEUED",
                                             "RUNNING", "SUCCEEDED"]
