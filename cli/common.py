@@ -20,8 +20,9 @@ AllUsers = Annotated[bool, typer.Option(
 Detach = Annotated[bool, typer.Option("--detach", help="Print the job id and return at once.")]
 DryRun = Annotated[bool, typer.Option(
     "--dry-run", help="Print circuits, provider jobs, shots and cost; create no job.")]
-Cpus = Annotated[int, typer.Option(help="CPUs the job asks the cluster for (torch threads "
-                                        "follow); it waits QUEUED until Ray has them.")]
+Cpus = Annotated[float, typer.Option(
+    help="CPUs the job asks the cluster for (torch threads follow; a fraction such as 0.25 "
+         "suits a job that mostly waits for a provider); it waits QUEUED until Ray has them.")]
 MaxRestarts = Annotated[int, typer.Option(
     help="Times Ray restarts the job from its checkpoint when its actor or node dies.")]
 Resources = Annotated[str | None, typer.Option(

@@ -64,7 +64,9 @@ def _check_backend(name: object) -> str:
 
 def check_placement(cpus: object, max_restarts: object, resources: object) -> None:
     """What a job asks of the cluster: CPUs (torch threads follow), restarts, custom resources."""
-    _integer("cpus", cpus, 1, MAX_CPUS)
+    # A fraction of a CPU suits a job that mostly waits (for a provider's queue, say).
+    if isinstance(cpus, bool) or not isinstance(cpus, (int, float)) or not 0.1 <= cpus <= MAX_CPUS:
+        raise SpecError(f"--cpus must be a number in 0.1..{MAX_CPUS}; got {cpus!r}")
     _integer("max_restarts", max_restarts, 0, 100)
     if resources is None:
         return
@@ -91,7 +93,7 @@ class TrainSpec:
     seed: int = 0
     backend: str = DEFAULT_BACKEND
     checkpoint_every: int = 0
-    cpus: int = 1
+    cpus: float = 1
     max_restarts: int = 3
     resources: dict[str, float] | None = None
     data_dir: str | None = None
@@ -260,7 +262,7 @@ class InferSpec:
     test_size: int | None = None
     batch_size: int | None = None  # None: as few provider jobs as the backend's limits allow
     seed: int = 0
-    cpus: int = 1
+    cpus: float = 1
     max_restarts: int = 3
     resources: dict[str, float] | None = None
     data_dir: str | None = None

@@ -211,7 +211,7 @@ class Service:
                 raise InvalidTransitionError(
                     f"job {job_id} is {state.value}; only an INTERRUPTED or FAILED job resumes")
             transition(session, job_id, JobState.QUEUED, origin="cli", reason="resume requested")
-        launch(self.settings, job_id, cpus=int(spec.get("cpus") or 1),
+        launch(self.settings, job_id, cpus=float(spec.get("cpus") or 1),
                max_restarts=int(spec.get("max_restarts", 3)), resources=spec.get("resources"),
                address=ray_address)
         return job_id

@@ -57,12 +57,12 @@ class JobActor:
     """Runs one job in a thread started by the constructor: the constructor is what Ray re-runs
     when it restarts the actor, whoever submitted the job and whether or not it still runs."""
 
-    def __init__(self, settings: Settings, job_id: str, cpus: int) -> None:
+    def __init__(self, settings: Settings, job_id: str, cpus: float) -> None:
         import ray
         import torch
 
         self.settings, self.job_id = settings, job_id
-        torch.set_num_threads(cpus)
+        torch.set_num_threads(max(1, round(cpus)))
         job_logging(settings, job_id)
         context = ray.get_runtime_context()
         if context.was_current_actor_reconstructed:

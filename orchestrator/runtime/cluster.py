@@ -285,7 +285,7 @@ def gateway_stats(name: str) -> dict[str, object]:
     import ray
 
     try:
-        stats: dict[str, object] = ray.get(ray.get_actor(name).stats.remote(), timeout=10)
+        stats = ray.get(ray.get_actor(name).stats.remote(), timeout=10)
     except (ValueError, ray.exceptions.RayError) as err:
         return {"key": name, "error": str(err).splitlines()[0]}
-    return stats
+    return dict(stats)

@@ -116,6 +116,13 @@ class FanOut(JobHandle):
         for ref in self._refs():
             ray.cancel(ref)
 
+    def settle(self) -> None:
+        """Wait until every block has finished, whatever its outcome (its waiters hear it)."""
+        import ray
+
+        refs = self._refs()
+        ray.wait(refs, num_returns=len(refs))
+
 
 @dataclass(frozen=True)
 class Block:
@@ -289,7 +296,12 @@ class Gateway:
         return time.monotonic() - self._last_used > IDLE_EXIT_S
 
     def _loop(self) -> None:
+        previous: JobHandle | None = None
         while True:
+            # Simulators are busy with the group before: let arrivals gather for the next one
+            # (continuous batching). Providers queue on their side, so remote groups go at once.
+            if isinstance(previous, FanOut):
+                previous.settle()
             taken = self._take()
             if not taken:
                 log.info("gateway %s idle; closing", self.key.actor_name)
@@ -297,14 +309,15 @@ class Gateway:
                 return
             started = time.monotonic()
             try:
-                self._send(taken)
+                previous = self._send(taken)
             except Exception as err:  # every waiting job must hear about it
+                previous = None
                 for request in taken:
                     request.error = f"{type(err).__name__}: {err}"
                     request.sent.set()
             self._busy_s += time.monotonic() - started
 
-    def _send(self, taken: list[Request]) -> None:
+    def _send(self, taken: list[Request]) -> JobHandle:
         batches = [r.batch for r in taken]
         if self.backend.capabilities.seeded:
             provider_job_id = f"{self.key.backend}-{uuid.uuid4().hex[:16]}"
@@ -323,6 +336,7 @@ class Gateway:
             self._stats["wait_s"].append(now - request.queued_at)
             request.provider_job_id, request.item = provider_job_id, item
             request.sent.set()
+        return handle
 
 
 def gateway_actor(settings: Settings, key: GatewayKey) -> Any:

@@ -19,7 +19,7 @@ from qorch.orchestrator.store.transitions import transition
 log = logging.getLogger(__name__)
 
 
-def fits(cpus: int, resources: Mapping[str, float]) -> None:
+def fits(cpus: float, resources: Mapping[str, float]) -> None:
     """Refuse a job no node of the cluster could ever place (it would wait forever)."""
     import ray
 
@@ -33,7 +33,7 @@ def fits(cpus: int, resources: Mapping[str, float]) -> None:
                        f"largest has {largest:g} CPU); ask for less or add a node")
 
 
-def placeable(settings: Settings, cpus: int, resources: Mapping[str, float],
+def placeable(settings: Settings, cpus: float, resources: Mapping[str, float],
               address: str | None = None) -> None:
     """Join the cluster (starting this home's if needed) and refuse what no node can place."""
     connect(settings, ensure_cluster(settings, address))
@@ -50,7 +50,7 @@ def replace_actor(name: str) -> None:
         return
 
 
-def launch(settings: Settings, job_id: str, *, cpus: int = 1, max_restarts: int = 3,
+def launch(settings: Settings, job_id: str, *, cpus: float = 1, max_restarts: int = 3,
            resources: Mapping[str, float] | None = None, address: str | None = None) -> None:
     """Start the job's actor; Ray keeps it pending (the job QUEUED) until a node has room.
     A job that cannot be handed over ends FAILED with the reason (never as a user's cancel)."""
@@ -71,7 +71,7 @@ def launch(settings: Settings, job_id: str, *, cpus: int = 1, max_restarts: int 
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         fail_queued(settings, job_id, f"could not be handed to Ray: {first}")
         raise
-    waiting = ", ".join([f"{cpus} CPU", *(f"{v:g} {k}" for k, v in (resources or {}).items())])
+    waiting = ", ".join([f"{cpus:g} CPU", *(f"{v:g} {k}" for k, v in (resources or {}).items())])
     transact(settings.database_url,
              lambda s: repo.handed_over(s, job_id, f"waiting for {waiting} on the cluster"))
 

@@ -102,7 +102,14 @@ def _create_engine(url: URL) -> Engine:
         engine = create_engine(url, connect_args={"timeout": timeout_s})
         event.listen(engine, "connect", lambda dbapi, _: _sqlite_pragmas(dbapi, timeout_s))
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    # A client that freezes inside a transaction (a sleeping laptop) must not hold row locks
+    # for ever: the server ends such transactions after a minute.
+    options = "-c idle_in_transaction_session_timeout=60000"
+    existing = url.query.get("options")
+    if existing:
+        options = f"{existing} {options}"
+    return create_engine(url.update_query_dict({"options": options}), pool_pre_ping=True,
+                         connect_args={"connect_timeout": 5})
 
 
 def _create_private(path: str) -> None:

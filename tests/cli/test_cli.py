@@ -116,7 +116,7 @@ def test_detached_run_finishes_in_the_background(mnist_dir: Path) -> None:
         (["--trunk", "resnet"], ["--trunk 'resnet' is not accepted", "lenet5, lenet-wide"]),
         (["--schedule", "step"], ["--schedule 'step' is not accepted"]),
         (["--seed", "99999999999999999999999"], ["--seed must be an integer in 0..4294967295"]),
-        (["--cpus", "0"], ["--cpus must be an integer in 1..1024"]),
+        (["--cpus", "0"], ["--cpus must be a number in 0.1..1024"]),
         (["--resources", "gpu"], ["expected NAME=AMOUNT pairs"]),
         (["--json"], ["--json applies to --dry-run plans only"]),
     ],
@@ -255,10 +255,16 @@ def test_infer_needs_a_succeeded_training_job(mnist_dir: Path) -> None:
     unplaceable = run(["submit", "train", "--data-dir", str(mnist_dir), "--detach",
                        "--resources", "no_such_node=1"])
     assert_one_line_error(unplaceable, 1, "no node of the cluster has that")
-    [failed] = json.loads(run(["list", "--json"]).stdout)
-    assert failed["state"] == "FAILED"
-    assert_one_line_error(run(["submit", "infer", "--from", failed["id"]]), 1,
-                          "is a FAILED train job; --from needs a SUCCEEDED training job")
+    assert job_count() == 0  # refused before anything was written
+    long_job = run(["submit", "train", "--data-dir", str(mnist_dir), "--detach"])
+    job_id = long_job.stdout.strip()
+    assert run(["cancel", job_id]).returncode == 0  # three full epochs: far from done
+    deadline = time.monotonic() + 120
+    while json.loads(run(["status", job_id, "--json"]).stdout)["state"] != "CANCELLED":
+        assert time.monotonic() < deadline
+        time.sleep(1)
+    assert_one_line_error(run(["submit", "infer", "--from", job_id]), 1,
+                          "is a CANCELLED train job; --from needs a SUCCEEDED training job")
 
 
 def _job_running(home: Path) -> str | None:

@@ -29,7 +29,7 @@ from qorch.jobs.spec import InferSpec, TrainSpec
         ({"shots": 0}, "--shots must be an integer in 1..1000000000"),
         ({"seed": 99999999999999999999999}, "--seed must be an integer in 0..4294967295"),
         ({"seed": -1}, "--seed must be an integer in 0..4294967295"),
-        ({"cpus": 0}, "--cpus must be an integer in 1..1024"),
+        ({"cpus": 0}, "--cpus must be a number in 0.1..1024"),
         ({"epochs": 0}, "--epochs must be an integer in 1..1000"),
         ({"lr": float("nan")}, "--lr must be a number greater than 0"),
         ({"backend": "nowhere"}, "unknown backend 'nowhere'"),

@@ -83,7 +83,7 @@ class LoopbackCluster:
         self.wait_for_nodes(expected)
         return node
 
-    def wait_for_nodes(self, count: int, timeout: float = 120.0) -> None:
+    def wait_for_nodes(self, count: int, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout
         while self._raylets() < count:
             if time.monotonic() > deadline:

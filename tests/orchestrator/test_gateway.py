@@ -35,7 +35,8 @@ def test_concurrent_inference_jobs_share_provider_jobs_and_get_their_own_numbers
         model="hybrid-lenet", qubits=3, layers=1, train_size=256, test_size=64, epochs=1,
         lr=0.01))), lambda *a: None)
     assert trained.state is JobState.SUCCEEDED
-    options = {"backend": "aer", "shots": 256, "test_size": 96, "batch_size": 32}
+    # A quarter CPU each: the four run at once on two CPUs, as jobs waiting for circuits do.
+    options = {"backend": "aer", "shots": 256, "test_size": 96, "batch_size": 32, "cpus": 0.25}
     alone = service.follow(service.submit(service.infer_spec(trained.id, options)),
                            lambda *a: None)
     together = [service.submit(service.infer_spec(trained.id, options)) for _ in range(4)]

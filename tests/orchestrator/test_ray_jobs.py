@@ -150,17 +150,29 @@ def test_a_spent_restart_budget_fails_the_job_and_resume_takes_it(service: Servi
 
 def test_cancel_of_a_queued_job_is_immediate(service: Service) -> None:
     with session_scope(service.url) as session:
-        job_id = repo.create_job(session, kind="train", owner="t", spec=TrainSpec().to_dict(),
-                                 backend="statevector").id
+        job_id = repo.create_job(session, kind="train", owner=service.settings.owner,
+                                 spec=TrainSpec().to_dict(), backend="statevector").id
     assert service.cancel(job_id) is JobState.CANCELLED
 
 
-def test_a_job_that_cannot_be_placed_fails_with_its_reason(service: Service) -> None:
+def test_a_job_no_node_can_place_is_refused_before_any_row(service: Service) -> None:
     with pytest.raises(ClusterError, match="asks for 64 CPU but no node"):
         submit(service, cpus=64)
-    [job] = service.jobs()
-    assert job.state is JobState.FAILED and "64 CPU" in (job.error or "")
-    assert [e.to_state for e in service.status(job.id).events] == ["QUEUED", "FAILED"]
+    assert service.jobs() == []
+
+
+def test_a_launch_that_fails_ends_failed_with_its_reason_not_cancelled(service: Service) -> None:
+    from qorch.orchestrator.runtime.launch import launch
+
+    with session_scope(service.url) as session:
+        job_id = repo.create_job(session, kind="train", owner=service.settings.owner,
+                                 spec=_spec().to_dict(), backend="statevector").id
+    with pytest.raises(ClusterError, match="no_such_node"):
+        launch(service.settings, job_id, resources={"no_such_node": 1},
+               address=service.settings.ray_address)
+    job = service.job(job_id)
+    assert job.state is JobState.FAILED and "could not be handed to Ray" in (job.error or "")
+    assert [e.to_state for e in service.status(job_id).events] == ["QUEUED", "FAILED"]
 
 
 def test_failure_in_the_loop_is_recorded(service: Service) -> None:

@@ -65,7 +65,7 @@ def test_a_frozen_driver_wakes_superseded_and_pays_nothing(home: Path, sqlite_ur
     job_id = queued_job(sqlite_url)
     first = driver_process(home, sqlite_url, job_id)
     wait_for(lambda: steps_logged(sqlite_url, job_id) >= 6)
-    os.kill(first.pid, signal.SIGSTOP)  # a laptop closed mid-job
+    freeze_outside_a_write(first, sqlite_url)  # a laptop closed mid-job
     with session_scope(sqlite_url) as session:  # the reaper, the user's resume
         transition(session, job_id, JobState.INTERRUPTED, origin="reaper", reason="test")
         transition(session, job_id, JobState.QUEUED, origin="cli", reason="resume")
@@ -89,6 +89,27 @@ def test_a_frozen_driver_wakes_superseded_and_pays_nothing(home: Path, sqlite_ur
                   if r.provider_job_id}
     assert len(by_attempt) == len(sent)  # no key sent twice by one attempt
     assert sorted(m.step for m in losses) == list(range(1, 21))  # every step once
+
+
+def freeze_outside_a_write(process: subprocess.Popen[str], url: str) -> None:
+    """SIGSTOP the driver at a moment it holds no SQLite write lock (a frozen writer would
+    block every other process on a local file, which no store can prevent)."""
+    import sqlite3
+
+    path = url.removeprefix("sqlite:///")
+    for _ in range(200):
+        os.kill(process.pid, signal.SIGSTOP)
+        probe = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            os.kill(process.pid, signal.SIGCONT)
+            time.sleep(0.05)
+        finally:
+            probe.close()
+    raise AssertionError("the driver never left the write lock")
 
 
 def repo_attempt(url: str, job_id: str) -> int:

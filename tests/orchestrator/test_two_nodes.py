@@ -15,12 +15,10 @@ from tests.orchestrator.nodes import in_own_network, unix_socket_url
 
 def test_a_job_on_the_second_node_survives_that_node_dying(postgres_url: str) -> None:
     root = Path("/tmp") / f"qorch-2n-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-    try:
-        trial = in_own_network("tests.orchestrator.two_node_trial", str(root),
-                               unix_socket_url(postgres_url))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    assert trial.returncode == 0, trial.stderr[-3000:]
+    trial = in_own_network("tests.orchestrator.two_node_trial", str(root),
+                           unix_socket_url(postgres_url))
+    assert trial.returncode == 0, trial.stderr[-3000:]  # the nodes' logs stay in root
+    shutil.rmtree(root, ignore_errors=True)
     report = json.loads(trial.stdout.strip().splitlines()[-1])
     info, placed = report["status"], report["placed"]
     assert info["id"] in placed["job_actors"]
