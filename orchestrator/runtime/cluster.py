@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from qorch.orchestrator.errors import ClusterError
 from qorch.orchestrator.settings import Settings
@@ -285,7 +286,7 @@ def gateway_stats(name: str) -> dict[str, object]:
     import ray
 
     try:
-        stats = ray.get(ray.get_actor(name).stats.remote(), timeout=10)
+        stats: Any = ray.get(ray.get_actor(name).stats.remote(), timeout=10)
     except (ValueError, ray.exceptions.RayError) as err:
         return {"key": name, "error": str(err).splitlines()[0]}
     return dict(stats)
