@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from qorch.jobs.spec import InferSpec, JobSpec, TrainSpec
 from qorch.orchestrator.errors import InvalidTransitionError, JobNotUsableError
-from qorch.orchestrator.settings import Settings
+from qorch.orchestrator.settings import Settings, remember, remembered
 from qorch.orchestrator.store import ledger
 from qorch.orchestrator.store import repository as repo
 from qorch.orchestrator.store.db import get_engine, session_scope, transact
@@ -93,6 +93,10 @@ class Service:
                                      summary=summary(checked)).id
         launch(self.settings, job_id, cpus=spec.cpus, max_restarts=spec.max_restarts,
                resources=spec.resources, address=ray_address)
+        data_dir = checked.model.data_dir
+        if data_dir and "data_dir" not in remembered(self.settings.home):
+            # The next plain `qorch submit train` finds the files without QORCH_DATA_DIR.
+            remember(self.settings.home, "data_dir", data_dir)
         return job_id
 
     def follow(self, job_id: str, on_update: Update) -> Job:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 from collections.abc import Mapping
@@ -58,7 +59,7 @@ class Settings:
         env = os.environ if env is None else env
         home = Path(env.get("QORCH_HOME") or DEFAULT_HOME).expanduser()
         prepare_home(home)
-        data_dir = env.get("QORCH_DATA_DIR")
+        data_dir = env.get("QORCH_DATA_DIR") or remembered(home).get("data_dir")
         return cls(
             home=home,
             database_url=env.get("QORCH_DATABASE_URL") or f"sqlite:///{home / 'qorch.db'}",
@@ -110,6 +111,25 @@ def _credentials(env: Mapping[str, str]) -> Credentials:
         aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
         aws_present=aws_present,
     )
+
+
+def remembered(home: Path) -> dict[str, str]:
+    """What this home remembers between commands (config.json): the data folder in use."""
+    try:
+        data = json.loads((home / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def remember(home: Path, key: str, value: str) -> None:
+    """Keep a setting for later commands of this home (0600, replaced atomically)."""
+    data = {**remembered(home), key: value}
+    partial = home / "config.json.partial"
+    descriptor = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(data, handle)
+    partial.replace(home / "config.json")
 
 
 def prepare_home(home: Path) -> None:
