@@ -14,7 +14,11 @@ from qorch.backends.contract import CircuitBatch
 from qorch.backends.errors import BackendError, CapabilityError, DeviceUnavailableError
 from qorch.backends.noise import parse_noise
 from qorch.backends.pennylane.adapter import PennyLaneBackend
-from qorch.backends.pennylane.devices import installed_devices, usable_devices
+from qorch.backends.pennylane.devices import (
+    PENNYLANE_LOCK,
+    installed_devices,
+    usable_devices,
+)
 from qorch.backends.registry import describe_all, resolve
 from qorch.backends.simulator.engine import simulate
 from tests.backends.cases import COMBO_IDS, COMBOS, random_parameters, random_template
@@ -186,6 +190,25 @@ def test_concurrent_batches_each_get_their_own_results() -> None:
         t.join()
     for i, b in enumerate(batches):
         np.testing.assert_allclose(results[i], exact(b), atol=1e-10)
+
+
+def test_no_operator_is_recorded_into_another_threads_tape() -> None:
+    """PennyLane records each new operator into whichever queue is open in the process (a
+    device run opens one to decompose gates): building a tape waits for PENNYLANE_LOCK, held
+    by every run, instead of leaking into it."""
+    import pennylane as qml
+
+    backend = resolve("pennylane:default.qubit")
+    b = batch(TEMPLATES[2], 3, None)
+    out: list[np.ndarray] = []
+    worker = threading.Thread(target=lambda: out.append(
+        backend.simulate(b.template, b.params, None, 0)))
+    with PENNYLANE_LOCK, qml.queuing.AnnotatedQueue() as queue:
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive() and not queue.queue
+    worker.join(timeout=60)
+    np.testing.assert_allclose(out[0], exact(b), atol=1e-10)
 
 
 def test_unknown_device_is_one_line_listing_the_installed_ones() -> None:
