@@ -12,7 +12,13 @@ from qorch.backends.contract import Capabilities
 from qorch.backends.errors import CapabilityError
 from qorch.backends.local.backend import LocalBackend
 from qorch.backends.noise import NoiseSpec
-from qorch.backends.pennylane.devices import PENNYLANE_LOCK, PREFIX, make_device, probe
+from qorch.backends.pennylane.devices import (
+    PENNYLANE_LOCK,
+    PREFIX,
+    make_device,
+    probe,
+    usable_devices,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -39,9 +45,10 @@ class PennyLaneBackend(LocalBackend):
         self.name = PREFIX + device
         self.noise = noise or NoiseSpec()
         if not self.noise.is_noiseless and not self.traits.takes_channels:
+            takers = [PREFIX + d for d in usable_devices() if probe(d).takes_channels]
             raise CapabilityError(
-                f"{self.name} does not take --noise (it simulates pure states); use "
-                f"{PREFIX}default.mixed, aer or braket_dm")
+                f"{self.name} does not take --noise (it simulates pure states); PennyLane "
+                f"devices that do: {', '.join(takers) or 'none installed'}")
         self.capabilities = Capabilities(
             kind="simulator" if self.noise.is_noiseless else "noisy-emulator",
             max_qubits=self.traits.max_qubits,
