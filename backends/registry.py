@@ -11,10 +11,11 @@ from qorch.backends.errors import BackendError, CapabilityError
 from qorch.backends.family import BackendInfo, BackendRequest, Family
 from qorch.backends.ibm.family import FAMILY as IBM
 from qorch.backends.noise import NoiseSpec, parse_noise
+from qorch.backends.pennylane.family import FAMILY as PENNYLANE
 from qorch.backends.qiskit.family import FAMILY as QISKIT
 from qorch.backends.simulator.family import FAMILY as SIMULATOR
 
-FAMILIES: tuple[Family, ...] = (SIMULATOR, QISKIT, IBM, BRAKET)
+FAMILIES: tuple[Family, ...] = (SIMULATOR, QISKIT, IBM, BRAKET, PENNYLANE)
 ACCEPTED = ", ".join(f.forms for f in FAMILIES)
 
 

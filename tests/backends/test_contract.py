@@ -32,6 +32,9 @@ LOCAL_NOISELESS: dict[str, Callable[[], Backend]] = {
     "aer": lambda: resolve("aer", seed=11),
     "braket_sv": lambda: resolve("braket_sv", seed=11),
     "braket_dm": lambda: resolve("braket_dm", seed=11),
+    "pennylane:default.qubit": lambda: resolve("pennylane:default.qubit", seed=11),
+    "pennylane:lightning.qubit": lambda: resolve("pennylane:lightning.qubit", seed=11),
+    "pennylane:default.mixed": lambda: resolve("pennylane:default.mixed", seed=11),
 }
 CLOUD_NOISELESS: dict[str, Callable[[], Backend]] = {
     "braket:sv1 (local stand-in)": braket_device_backend,
@@ -42,6 +45,8 @@ LOCAL_NOISY: dict[str, Callable[[], Backend]] = {
     "fake_brisbane": lambda: resolve("fake_brisbane", seed=11),
     "fake_manila": lambda: resolve("fake_manila", seed=11),
     "fake_fez": lambda: resolve("fake_fez", seed=11),  # Heron: cz basis, 156 qubits
+    "pennylane:default.mixed+noise": lambda: resolve("pennylane:default.mixed", noise=NOISE,
+                                                     seed=11),
 }
 CLOUD_NOISY: dict[str, Callable[[], Backend]] = {"ibm_manila (local mode)": _ibm_manila}
 NOISELESS = {**LOCAL_NOISELESS, **CLOUD_NOISELESS}
@@ -114,7 +119,32 @@ def test_statevector_without_shots_is_exact_and_differentiable() -> None:
     assert x.grad is not None and w.grad is not None
 
 
-@pytest.mark.parametrize("name", ["aer", "fake_manila", "ibm_manila (local mode)"])
+@pytest.mark.parametrize("name", ["pennylane:default.qubit", "pennylane:default.mixed"])
+def test_exact_backends_without_shots_equal_statevector(name: str) -> None:
+    """Exact backends answer a request without shots with the statevector's numbers, and the
+    differentiable ones give its autograd gradients through evaluate()."""
+    import torch
+
+    backend = make(name)
+    assert backend.capabilities.exact and backend.capabilities.differentiable
+    for template in TEMPLATES:
+        b = batch(template, 4, None, seed=17)
+        np.testing.assert_allclose(backend.run_batch(b).result(timeout=120), exact(b),
+                                   atol=1e-10)
+    template = TEMPLATES[0]
+    b = batch(template, 4, None, seed=18)
+    grads = []
+    for evaluate in (backend.evaluate, resolve("statevector").evaluate):
+        x = torch.tensor(b.inputs, requires_grad=True)
+        w = torch.tensor(b.weights[0], requires_grad=True)
+        evaluate(template, x, w, None, None).sum().backward()
+        grads.append((x.grad, w.grad))
+    for mine, theirs in zip(*grads, strict=True):
+        torch.testing.assert_close(mine, theirs, atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["aer", "fake_manila", "ibm_manila (local mode)",
+                                  "pennylane:lightning.qubit"])
 def test_a_non_differentiable_backend_says_so(name: str) -> None:
     import torch
 
@@ -222,8 +252,11 @@ def test_noise_is_refused_where_it_is_not_supported() -> None:
     for name in ("statevector", "braket_sv", "fake_brisbane", "ibm_fez", "braket:sv1"):
         with pytest.raises(CapabilityError, match="does not take --noise; backends that do: aer"):
             resolve(name, noise="depol1=0.01")
+    with pytest.raises(CapabilityError, match="does not take --noise"):
+        resolve("pennylane:default.qubit", noise="depol1=0.01")
     with pytest.raises(CapabilityError, match="thermal"):
         resolve("braket_dm", noise="t1=50e-6,t2=70e-6")
+    assert resolve("pennylane:default.mixed", noise="t1=50e-6,t2=70e-6").capabilities.supports_noise
     assert resolve("aer", noise="t1=50e-6,t2=70e-6").capabilities.supports_noise
 
 

@@ -1,0 +1,1 @@
+"""PennyLane devices (`pennylane:<device>`): compile, noise channels, device probing, adapter."""

@@ -1,0 +1,1 @@
+"""Comparing classifiers and backends: accuracies with intervals, paired tests, output gaps."""
