@@ -56,7 +56,9 @@ class LoopbackCluster:
             self.token_path.chmod(0o600)
         return {**os.environ, **FAST_HEALTH_CHECKS, "RAY_AUTH_MODE": "token",
                 "RAY_AUTH_TOKEN_PATH": str(self.token_path), "RAY_USAGE_STATS_ENABLED": "0",
-                "RAY_worker_niceness": "0"}
+                "RAY_worker_niceness": "0",
+                # Several nodes: Ray's single-machine switch (which a caller may have set) off.
+                "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "1"}
 
     def _start(self, args: list[str], log: str) -> subprocess.Popen[bytes]:
         handle = open(self.root / log, "ab")  # noqa: SIM115 - lives as long as the node
@@ -86,7 +88,7 @@ class LoopbackCluster:
     def wait_for_nodes(self, count: int, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout
         while self._raylets() < count:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or self.nodes[-1].poll() is not None:
                 raise RuntimeError(f"{count} Ray nodes did not come up; see {self.root}")
             time.sleep(0.5)
         time.sleep(2.0)  # the raylet registers with the GCS just after it starts
