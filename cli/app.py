@@ -11,6 +11,8 @@ import typer
 
 from qorch.cli import render
 from qorch.cli.common import AllUsers, JobId, JsonFlag, RayAddress, after_submit, service
+from qorch.cli.compare import compare as compare_command
+from qorch.cli.compare import report as report_command
 from qorch.cli.errors import report
 from qorch.cli.submit import submit_app
 
@@ -19,6 +21,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 db_app = typer.Typer(no_args_is_help=True, help="Manage the SQL store.")
 cluster_app = typer.Typer(no_args_is_help=True, help="This QORCH_HOME's local Ray cluster.")
 app.add_typer(submit_app, name="submit")
+app.command("compare")(compare_command)
+app.command("report")(report_command)
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(db_app, name="db")
 

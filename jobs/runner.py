@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from qorch.backends.contract import Backend
+from qorch.jobs.compare.loop import CompareOutcome, compare
+from qorch.jobs.compare.spec import CompareSpec
 from qorch.jobs.context import JobContext
 from qorch.jobs.data.datasets import DataSource
 from qorch.jobs.data.tensors import TensorData, load_tensors
 from qorch.jobs.errors import JobError
+from qorch.jobs.kinds import JobSpec
 from qorch.jobs.loops.inference import InferOutcome, infer
 from qorch.jobs.loops.training import TrainOutcome, train
 from qorch.jobs.quantum.runners import CircuitRunner
@@ -19,7 +24,9 @@ from qorch.jobs.quantum.setup import (
     quantum_setup,
     training_runner,
 )
-from qorch.jobs.spec import InferSpec, JobSpec, TrainSpec
+from qorch.jobs.spec import InferSpec, TrainSpec
+
+Outcome = TrainOutcome | InferOutcome | CompareOutcome
 
 
 def data_source(spec: TrainSpec, base: DataSource) -> DataSource:
@@ -34,9 +41,14 @@ def load_data(spec: TrainSpec, base: DataSource) -> TensorData:
                         source=data_source(spec, base), classes=spec.classes)
 
 
-def run_spec(spec: JobSpec, ctx: JobContext, backend: Backend | None, source: DataSource,
-             source_weights: bytes | None = None) -> TrainOutcome | InferOutcome:
-    """Run a job's loop; `backend` is the resolved, validated backend of a quantum model."""
+def run_spec(spec: JobSpec, ctx: JobContext, backends: Sequence[Backend], source: DataSource,
+             source_weights: bytes | None = None,
+             calibrations: Sequence[Mapping[str, Any] | None] = ()) -> Outcome:
+    """Run a job's loop; `backends` are the resolved, validated backends of a quantum model
+    (one per compared backend for a comparison, else at most one)."""
+    if isinstance(spec, CompareSpec):
+        return _compare(spec, ctx, backends, source, source_weights, calibrations)
+    backend = backends[0] if backends else None
     model = spec.model if isinstance(spec, InferSpec) else spec
     ctx.set_phase(f"loading {model.dataset}")
     data = load_data(model, source)
@@ -55,6 +67,20 @@ def run_spec(spec: JobSpec, ctx: JobContext, backend: Backend | None, source: Da
     caps = None if setup.autograd else backend.capabilities
     ctx.set_phase(f"training {model.model} on {model.backend}")
     return train(spec, data, ctx, runner, evaluation_batch(caps, n_test))
+
+
+def _compare(spec: CompareSpec, ctx: JobContext, backends: Sequence[Backend],
+             source: DataSource, source_weights: bytes | None,
+             calibrations: Sequence[Mapping[str, Any] | None]) -> CompareOutcome:
+    if source_weights is None:
+        raise JobError(f"job {spec.source_job} has no final parameters to compare")
+    ctx.set_phase(f"loading {spec.model.dataset}")
+    data = load_data(spec.model, source)
+    runners = [evaluation_runner(model, quantum_setup(model, b.capabilities, b.name,
+                                                      spec.shots), ctx)
+               for model, b in zip(spec.models, backends, strict=True)]
+    return compare(spec, data, source_weights, ctx, runners,
+                   calibrations or [None] * len(backends))
 
 
 def _infer(spec: InferSpec, data: TensorData, ctx: JobContext, runner: CircuitRunner | None,

@@ -295,15 +295,3 @@ class InferSpec:
         if unknown:
             raise SpecError(f"unknown spec fields {unknown}; accepted: {sorted(known)}")
         return cls(**data)
-
-
-JobSpec = TrainSpec | InferSpec
-
-
-def parse_spec(kind: str, data: dict[str, Any]) -> JobSpec:
-    """A stored spec back into its class (validated again: the store is outside our hands)."""
-    if kind == "train":
-        return TrainSpec.from_dict(data)
-    if kind == "infer":
-        return InferSpec.from_dict(data)
-    raise SpecError(f"unknown job kind {kind!r}; accepted: train, infer")

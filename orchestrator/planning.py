@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from qorch.backends.contract import Backend
+from qorch.jobs.compare.spec import CompareSpec
+from qorch.jobs.kinds import JobSpec
 from qorch.jobs.quantum.setup import QuantumSetup, circuit_rows_per_sample, evaluation_batch
-from qorch.jobs.spec import InferSpec, JobSpec, TrainSpec
+from qorch.jobs.spec import InferSpec, TrainSpec
 from qorch.orchestrator.errors import JobNotUsableError
 from qorch.orchestrator.settings import Settings
 from qorch.orchestrator.store import repository as repo
@@ -29,7 +31,7 @@ class Checked:
 
     @property
     def model(self) -> TrainSpec:
-        return self.spec.model if isinstance(self.spec, InferSpec) else self.spec
+        return self.spec if isinstance(self.spec, TrainSpec) else self.spec.model
 
 
 def data_sizes(settings: Settings, model: TrainSpec) -> tuple[int, int]:
@@ -51,7 +53,7 @@ def check(settings: Settings, spec: JobSpec) -> Checked:
     from qorch.jobs.quantum.setup import quantum_setup
 
     get_engine(settings.database_url)
-    model = spec.model if isinstance(spec, InferSpec) else spec
+    model = spec if isinstance(spec, TrainSpec) else spec.model
     if not model.has_circuit:
         return Checked(spec, *data_sizes(settings, model), None, None)
     # Cheapest first: names and capabilities, then the data, then the provider (network).
@@ -60,6 +62,13 @@ def check(settings: Settings, spec: JobSpec) -> Checked:
     setup = quantum_setup(model, backend.capabilities, backend.name)
     n_train, n_test = data_sizes(settings, model)
     backend.validate(model.template(), setup.shots)
+    if isinstance(spec, CompareSpec):  # every compared backend takes the circuit too
+        for other in spec.models:
+            compared = resolve(other.backend, shots=other.shots, noise=other.noise,
+                               seed=other.seed, credentials=settings.credentials)
+            shots = quantum_setup(other, compared.capabilities, compared.name,
+                                  spec.shots).shots
+            compared.validate(other.template(), shots)
     return Checked(spec, n_train, n_test, backend, setup)
 
 
@@ -79,6 +88,8 @@ def summary(checked: Checked) -> dict[str, Any]:
 def total_steps(checked: Checked) -> int:
     """Training steps of a train job; evaluation batches of an inference job."""
     spec, model = checked.spec, checked.model
+    if isinstance(spec, CompareSpec):
+        return len(spec.backends)
     if isinstance(spec, InferSpec):
         caps = checked.backend.capabilities if checked.backend else None
         return math.ceil(checked.n_test / evaluation_batch(caps, checked.n_test, spec.batch_size))

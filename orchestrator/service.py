@@ -6,11 +6,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from qorch.jobs.spec import InferSpec, JobSpec, TrainSpec
+from qorch.jobs.compare.spec import CompareSpec
+from qorch.jobs.kinds import JobSpec
+from qorch.jobs.spec import InferSpec, TrainSpec
 from qorch.orchestrator.errors import InvalidTransitionError, JobNotUsableError
 from qorch.orchestrator.settings import Settings, remember, remembered
 from qorch.orchestrator.store import ledger
@@ -62,10 +65,29 @@ class Service:
         fields = {k: v for k, v in options.items() if v is not None}
         chosen = fields.get("data_dir") or self.settings.data_dir
         if chosen:
-            from pathlib import Path
-
             fields["data_dir"] = str(Path(chosen).expanduser().resolve())
         return fields
+
+    def compare_spec(self, source: str, options: Mapping[str, Any]) -> CompareSpec:
+        """A validated comparison of a SUCCEEDED training job on several backends."""
+        from qorch.orchestrator.planning import source_of_inference
+
+        job_id, trained = source_of_inference(self.settings, source)
+        return CompareSpec(source_job=job_id, trained=trained, **self._with_data_dir(options))
+
+    def compare_trained(self, job_ids: Sequence[str], out: Path | None = None
+                        ) -> dict[str, Any]:
+        """Finished training jobs side by side (paired where their test images match)."""
+        from qorch.orchestrator.reporting import compare_trained
+
+        return compare_trained(self.url, job_ids, self.settings.data_source(), out)
+
+    def report(self, job_id: str, out: Path | None = None) -> Path:
+        """PNGs and an index page of a finished job; the page's path."""
+        from qorch.orchestrator.reporting import report
+
+        target = out or self.settings.home / "reports" / self.job(job_id).id
+        return report(self.url, job_id, target, self.settings.data_source())
 
     def plan(self, spec: JobSpec) -> dict[str, Any]:
         """Circuits, provider jobs, shots and cost; creates no job."""
@@ -87,9 +109,11 @@ class Service:
         checked = check(self.settings, spec)
         placeable(self.settings, spec.cpus, spec.resources or {}, ray_address)
         with session_scope(self.url) as session:
+            backend = (", ".join(spec.backends) if isinstance(spec, CompareSpec)
+                       else checked.model.backend)
             job_id = repo.create_job(session, kind=spec.kind,
                                      owner=repo.store_user(session, self.settings.owner),
-                                     spec=spec.to_dict(), backend=checked.model.backend,
+                                     spec=spec.to_dict(), backend=backend[:128],
                                      summary=summary(checked)).id
         launch(self.settings, job_id, cpus=spec.cpus, max_restarts=spec.max_restarts,
                resources=spec.resources, address=ray_address)

@@ -33,19 +33,29 @@ def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
     return torch.randperm(n, generator=generator)
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """A split's mean cross-entropy, accuracy and the prediction for every image."""
+
+    loss: float
+    accuracy: float
+    predictions: list[int]
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-             eval_batch: int = EVAL_BATCH) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy over a split."""
+             eval_batch: int = EVAL_BATCH) -> Evaluation:
     model.eval()
-    loss_sum, correct = 0.0, 0
+    loss_sum, predicted = 0.0, []
     for start in range(0, len(labels), eval_batch):
         logits = model(images[start : start + eval_batch])
         target = labels[start : start + eval_batch]
         loss_sum += nn.functional.cross_entropy(logits, target, reduction="sum").item()
-        correct += int((logits.argmax(dim=1) == target).sum())
+        predicted.append(logits.argmax(dim=1))
     model.train()
-    return loss_sum / len(labels), correct / len(labels)
+    predictions = torch.cat(predicted)
+    accuracy = float((predictions == labels).float().mean())
+    return Evaluation(loss_sum / len(labels), accuracy, predictions.tolist())
 
 
 class Trainer:
@@ -61,12 +71,13 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr)
         self.state = TrainingState()
         self.eval_batch = eval_batch
+        self.predictions: list[int] = []
 
     def checkpoint(self, kind: str) -> None:
         payload = pack(self.model, self.optimizer, self.state)
         self.ctx.save_checkpoint(self.state.step, self.state.epoch, kind, payload)
 
-    def test_metrics(self) -> tuple[float, float]:
+    def test_metrics(self) -> Evaluation:
         if self.runner is not None:
             self.runner.at(self.state.step, "eval")
         return evaluate(self.model, self.data.test_x, self.data.test_y, self.eval_batch)
@@ -109,12 +120,13 @@ class Trainer:
             self.step(order[state.cursor * self.batch_size : (state.cursor + 1) * self.batch_size])
             if spec.checkpoint_every and state.step % spec.checkpoint_every == 0:
                 self.checkpoint("step")
-        test_loss, test_accuracy = self.test_metrics()
+        tested = self.test_metrics()
+        self.predictions = tested.predictions
         return {
             "train_loss": state.epoch_loss_sum / state.epoch_seen,
             "train_accuracy": state.epoch_correct / state.epoch_seen,
-            "test_loss": test_loss,
-            "test_accuracy": test_accuracy,
+            "test_loss": tested.loss,
+            "test_accuracy": tested.accuracy,
             "epoch_seconds": state.epoch_seconds,
             "images_per_second": state.epoch_seen / max(state.epoch_seconds, 1e-9),
         }
@@ -139,12 +151,14 @@ class Trainer:
             self.state = TrainingState(epoch=self.state.epoch + 1, step=self.state.step)
             self.checkpoint("epoch")
         if not final:  # resumed after the last epoch's checkpoint
-            test_loss, test_accuracy = self.test_metrics()
-            final = {"test_loss": test_loss, "test_accuracy": test_accuracy}
+            tested = self.test_metrics()
+            self.predictions = tested.predictions
+            final = {"test_loss": tested.loss, "test_accuracy": tested.accuracy}
         self.ctx.save_checkpoint(self.state.step, self.state.epoch, "final",
                                  pack_weights(self.model))
+        # The final test predictions: comparisons of models pair them image by image.
         final.update(steps=self.state.step, epochs=self.epochs,
-                     parameters=parameter_counts(self.model))
+                     parameters=parameter_counts(self.model), predictions=self.predictions)
         return TrainOutcome(stopped=False, result=final)
 
 

@@ -20,7 +20,23 @@ def to_angles(features: torch.Tensor) -> torch.Tensor:
     return (math.pi / 2) * (1 + torch.tanh(features))
 
 
-class HybridLeNet(nn.Module):
+class QuantumModel(nn.Module):
+    """A model as angles → quantum layer → readout, so the quantum part can also be evaluated
+    on its own (comparisons run it on several backends between the same two ends)."""
+
+    quantum: QuantumLayer
+
+    def angles(self, images: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def readout(self, outputs: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.readout(self.quantum(self.angles(images)))
+
+
+class HybridLeNet(QuantumModel):
     """LeNet features → Linear(n_qubits) → quantum layer → Linear(n_classes)."""
 
     def __init__(self, quantum: QuantumLayer, n_classes: int, trunk: str = "lenet5") -> None:
@@ -30,9 +46,11 @@ class HybridLeNet(nn.Module):
         self.quantum = quantum
         self.head = nn.Linear(quantum.template.n_outputs, n_classes)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        angles = to_angles(self.to_qubits(self.features(images)))
-        return self.head(self.quantum(angles))
+    def angles(self, images: torch.Tensor) -> torch.Tensor:
+        return to_angles(self.to_qubits(self.features(images)))
+
+    def readout(self, outputs: torch.Tensor) -> torch.Tensor:
+        return self.head(outputs)
 
 
 def pooling_grid(n_features: int) -> tuple[int, int]:
@@ -49,7 +67,7 @@ def pooled_angles(images: torch.Tensor, n_features: int) -> torch.Tensor:
     return math.pi * torch.sigmoid(INPUT_GAIN * pooled)
 
 
-class QNN(nn.Module):
+class QNN(QuantumModel):
     """Pooled image → quantum layers (re-uploading encodings re-read it) → linear readout."""
 
     def __init__(self, quantum: QuantumLayer, n_classes: int) -> None:
@@ -57,18 +75,23 @@ class QNN(nn.Module):
         self.quantum = quantum
         self.head = nn.Linear(quantum.template.n_outputs, n_classes)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.quantum(pooled_angles(images, self.quantum.template.n_inputs)))
+    def angles(self, images: torch.Tensor) -> torch.Tensor:
+        return pooled_angles(images, self.quantum.template.n_inputs)
+
+    def readout(self, outputs: torch.Tensor) -> torch.Tensor:
+        return self.head(outputs)
 
 
-class PureQNN(nn.Module):
+class PureQNN(QuantumModel):
     """Only quantum layers: P(second class) = (1 − ⟨Z₀⟩) / 2, no classical parameters."""
 
     def __init__(self, quantum: QuantumLayer) -> None:
         super().__init__()
         self.quantum = quantum
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        z0 = self.quantum(pooled_angles(images, self.quantum.template.n_inputs))[:, 0]
-        p1 = ((1 - z0) / 2).clamp(1e-6, 1 - 1e-6)
+    def angles(self, images: torch.Tensor) -> torch.Tensor:
+        return pooled_angles(images, self.quantum.template.n_inputs)
+
+    def readout(self, outputs: torch.Tensor) -> torch.Tensor:
+        p1 = ((1 - outputs[:, 0]) / 2).clamp(1e-6, 1 - 1e-6)
         return torch.stack([torch.log1p(-p1), torch.log(p1)], dim=1)  # log-probabilities

@@ -47,10 +47,12 @@ class QuantumLayer(nn.Module):
         self.input_scale = (nn.Parameter(torch.ones(template.n_inputs)) if input_scaling
                             else None)
 
+    def prepare(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The circuit's input angles: the model's angles times the learnt gains, if any."""
+        return inputs if self.input_scale is None else inputs * self.input_scale
+
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        if self.input_scale is not None:
-            inputs = inputs * self.input_scale
-        return self.runner(self.template, inputs, self.weights)
+        return self.runner(self.template, self.prepare(inputs), self.weights)
 
     def extra_repr(self) -> str:
         kind = "autograd" if isinstance(self.runner, AutogradRunner) else "circuit batches"

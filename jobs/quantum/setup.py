@@ -28,10 +28,12 @@ class QuantumSetup:
         return self.gradient == "autograd"
 
 
-def quantum_setup(spec: TrainSpec, caps: Capabilities, backend: str) -> QuantumSetup:
-    """`exact` decides what a missing --shots means, `differentiable` whether autograd is
-    possible and (with `exact`) the default gradient."""
-    shots = spec.shots if spec.shots is not None or caps.exact else DEFAULT_SHOTS
+def quantum_setup(spec: TrainSpec, caps: Capabilities, backend: str,
+                  default_shots: int | None = None) -> QuantumSetup:
+    """`exact` decides what a missing --shots means (exact outputs, or `default_shots`),
+    `differentiable` whether autograd is possible and (with `exact`) the default gradient."""
+    shots = spec.shots if spec.shots is not None or caps.exact else (
+        default_shots or DEFAULT_SHOTS)
     gradient = spec.gradient or (
         "autograd" if caps.differentiable and caps.exact else "parameter-shift")
     if gradient == "autograd" and not caps.differentiable:

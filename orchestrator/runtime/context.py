@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -64,7 +65,9 @@ class StoreContext:
         self._last_check = 0.0
         self._stop = False
         self._outage_since: float | None = None
-        self.executor: Callable[[CircuitBatch, int, str, int], np.ndarray] | None = None
+        # Executors by purpose ("*": every purpose): a comparison has one per backend.
+        self.executors: dict[str, Callable[[CircuitBatch, int, str, int], np.ndarray]] = {}
+        self._lock = threading.Lock()
 
     def _attempt_write(self, work: Callable[[Session], object]) -> bool:
         """One try; during an outage the caller carries on until the retry budget is spent."""
@@ -82,17 +85,19 @@ class StoreContext:
 
     def log_metrics(self, step: int, epoch: int, values: dict[str, float]) -> None:
         now = utcnow()
-        self._points.extend(
-            repo.MetricPoint(step, epoch, name, float(value), now) for name, value in values.items()
-        )
-        if (len(self._points) >= FLUSH_EVERY_POINTS
-                or time.monotonic() - self._last_flush >= FLUSH_EVERY_S):
+        with self._lock:  # a comparison logs from several threads
+            self._points.extend(repo.MetricPoint(step, epoch, name, float(value), now)
+                                for name, value in values.items())
+            due = (len(self._points) >= FLUSH_EVERY_POINTS
+                   or time.monotonic() - self._last_flush >= FLUSH_EVERY_S)
+        if due:
             self.flush(wait=False)
 
     def flush(self, wait: bool = True) -> None:
         """Write buffered metrics; `wait` retries through an outage (checkpoints, the end)."""
-        self._last_flush = time.monotonic()
-        points = list(self._points)
+        with self._lock:
+            self._last_flush = time.monotonic()
+            points = list(self._points)
         if not points:
             return
         def work(session: Session) -> None:
@@ -102,7 +107,8 @@ class StoreContext:
             self.store.write(work)
         elif not self._attempt_write(work):
             return
-        del self._points[: len(points)]
+        with self._lock:
+            del self._points[: len(points)]
 
     def save_checkpoint(self, step: int, epoch: int, kind: str, payload: bytes) -> None:
         self.flush()
@@ -127,9 +133,10 @@ class StoreContext:
         return self._stop
 
     def execute(self, batch: CircuitBatch, step: int, purpose: str, index: int) -> np.ndarray:
-        if self.executor is None:
+        executor = self.executors.get(purpose) or self.executors.get("*")
+        if executor is None:
             raise JobError("this job's quantum layer runs in process; it sends no batches")
-        return self.executor(batch, step, purpose, index)
+        return executor(batch, step, purpose, index)
 
     def set_phase(self, phase: str) -> None:
         self.store.write(lambda session: None, phase=phase)

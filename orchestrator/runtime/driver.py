@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from qorch.backends.contract import Backend
+from qorch.jobs.compare.loop import purpose as compare_purpose
+from qorch.jobs.compare.spec import CompareSpec
 from qorch.jobs.errors import JobError
+from qorch.jobs.kinds import JobSpec, parse_spec
 from qorch.jobs.quantum.setup import quantum_setup
-from qorch.jobs.spec import InferSpec, JobSpec, TrainSpec, parse_spec
+from qorch.jobs.spec import InferSpec, TrainSpec
 from qorch.orchestrator.errors import InvalidTransitionError, StaleAttemptError
 from qorch.orchestrator.runtime.context import AttemptStore, StoreContext
 from qorch.orchestrator.runtime.executor import LedgeredExecutor, Sender
@@ -63,27 +68,31 @@ def finish(store: AttemptStore, target: JobState, reason: str | None,
     return store.write(settle)
 
 
-def prepare_backend(spec: TrainSpec, store: AttemptStore, settings: Settings,
-                    ctx: StoreContext) -> Backend:
-    """Resolve the backend, refuse what it cannot run, and note the device beside the job."""
+def prepare_backend(spec: TrainSpec, settings: Settings, ctx: StoreContext,
+                    default_shots: int | None = None) -> tuple[Backend, dict[str, Any] | None]:
+    """Resolve the backend, refuse what it cannot run; its device's calibration, if any."""
     from qorch.backends.registry import resolve
 
     ctx.set_phase(f"preparing backend {spec.backend}")
     backend = resolve(spec.backend, shots=spec.shots, noise=spec.noise, seed=spec.seed,
                       credentials=settings.credentials)
     template = spec.template()
-    setup = quantum_setup(spec, backend.capabilities, backend.name)
+    setup = quantum_setup(spec, backend.capabilities, backend.name, default_shots)
     backend.validate(template, setup.shots)
-    report = backend.calibration_report(template)
-    if report is not None:
-        store.write(lambda session: repo.add_to_summary(session, store.job_id,
-                                                        {"device": report}))
-    return backend
+    return backend, backend.calibration_report(template)
+
+
+def models_of(spec: JobSpec) -> tuple[TrainSpec, ...]:
+    """The model spec of each backend the job evaluates on (one, or one per compared)."""
+    if isinstance(spec, CompareSpec):
+        return spec.models
+    model = spec.model if isinstance(spec, InferSpec) else spec
+    return (model,) if model.has_circuit else ()
 
 
 def source_weights(store: AttemptStore, spec: JobSpec) -> bytes | None:
-    """An inference job's input: the final parameters of the job it evaluates."""
-    if not isinstance(spec, InferSpec):
+    """An evaluation's input: the final parameters of the training job it evaluates."""
+    if isinstance(spec, TrainSpec):
         return None
 
     def final(session: Session) -> bytes | None:
@@ -105,20 +114,31 @@ def run_job(settings: Settings, job_id: str,
         return transact(settings.database_url, lambda s: repo.current_state(s, job_id).value)
     store = AttemptStore(settings.database_url, job_id, attempt, settings.store_retry_s)
     ctx = StoreContext(store, settings.checkpoint_dir)
-    backend: Backend | None = None
+    backends: list[Backend] = []
     try:
         job = store.read(lambda session: repo.get_job(session, job_id))
         spec = parse_spec(job.kind, dict(job.spec))
-        model = spec.model if isinstance(spec, InferSpec) else spec
-        if model.has_circuit:
-            backend = prepare_backend(model, store, settings, ctx)
+        calibrations = []
+        for index, model in enumerate(models_of(spec)):
+            default = spec.shots if isinstance(spec, CompareSpec) else None
+            backend, report = prepare_backend(model, settings, ctx, default)
+            backends.append(backend)
+            calibrations.append(report)
             send = sender_for(backend, model) if sender_for else None
-            ctx.executor = LedgeredExecutor(store, backend, ctx.should_stop, ctx.set_phase, send)
-        outcome = run_spec(spec, ctx, backend, settings.data_source(), source_weights(store, spec))
+            executor = LedgeredExecutor(store, backend, ctx.should_stop, ctx.set_phase, send)
+            ctx.executors[compare_purpose(index) if isinstance(spec, CompareSpec) else "*"] = (
+                executor)
+        if calibrations and calibrations[0] is not None and not isinstance(spec, CompareSpec):
+            store.write(lambda s: repo.add_to_summary(s, job_id, {"device": calibrations[0]}))
+        outcome = run_spec(spec, ctx, backends, settings.data_source(),
+                           source_weights(store, spec), calibrations)
         ctx.flush()
         if outcome.stopped:
             return finish(store, JobState.CANCELLED, "stopped on request").value
-        store.write(lambda session: repo.set_result(session, job_id, outcome.result))
+        result = outcome.result
+        if isinstance(spec, CompareSpec):
+            result = with_usage(store, result, backends)
+        store.write(lambda session: repo.set_result(session, job_id, result))
         return finish(store, JobState.SUCCEEDED, None).value
     except StaleAttemptError as err:
         log.warning("%s", err)  # a newer attempt runs the job: stop without another write
@@ -133,8 +153,22 @@ def run_job(settings: Settings, job_id: str,
         except StaleAttemptError:
             return "SUPERSEDED"
     finally:
-        if backend is not None:
+        for backend in backends:
             backend.close()
+
+
+def with_usage(store: AttemptStore, result: dict[str, Any],
+               backends: Sequence[Backend]) -> dict[str, Any]:
+    """A comparison's rows with what each backend was sent (from the ledger) and its cost."""
+    from qorch.orchestrator.store import ledger
+
+    rows = []
+    for index, (row, backend) in enumerate(zip(result["backends"], backends, strict=True)):
+        used = store.read(functools.partial(ledger.usage, job_id=store.job_id,
+                                            purpose=compare_purpose(index)))
+        cost = backend.estimate_cost(used["circuits"], row["shots"] or 0) if row["shots"] else None
+        rows.append({**row, "usage": used, "estimated_cost": cost})
+    return {**result, "backends": rows}
 
 
 def job_log_path(settings: Settings, job_id: str) -> Path:

@@ -84,16 +84,20 @@ def outputs_of(row: Execution) -> np.ndarray:
     return outputs
 
 
-def usage(session: Session, job_id: str) -> dict[str, int]:
-    """Provider jobs, circuits and shots spent so far (every batch that reached a provider)."""
-    sent = Execution.provider_job_id.is_not(None)
-    row = session.execute(
+def usage(session: Session, job_id: str, purpose: str | None = None) -> dict[str, int]:
+    """Provider jobs, circuits and shots spent so far (every batch that reached a provider),
+    for one purpose of the job when given."""
+    query = (
         select(func.count(func.distinct(Execution.provider_job_id)),
                func.coalesce(func.sum(Execution.n_circuits), 0),
                func.coalesce(func.sum(Execution.n_circuits * func.coalesce(Execution.shots, 0)),
                              0))
-        .where(Execution.job_id == job_id, sent)
-    ).one()
+        .where(Execution.job_id == job_id, Execution.provider_job_id.is_not(None),
+               Execution.status != SUPERSEDED)
+    )
+    if purpose is not None:
+        query = query.where(Execution.purpose == purpose)
+    row = session.execute(query).one()
     return {"provider_jobs": int(row[0]), "circuits": int(row[1]), "shots": int(row[2])}
 
 
