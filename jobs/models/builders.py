@@ -21,9 +21,10 @@ def build_model(spec: TrainSpec, runner: CircuitRunner | None = None) -> nn.Modu
         assert spec.trunk is not None
         return LeNet5(spec.n_classes, spec.trunk)
     assert spec.init is not None
-    # Models without a classical front end weigh their pooled inputs inside the encoding.
-    quantum = QuantumLayer(spec.template(), init=spec.init, runner=runner,
-                           input_scaling=spec.model in ("qnn", "pure-qnn"))
+    # Models without a classical front end weigh their pooled inputs inside the encoding; the
+    # purely quantum one starts undecided (every gain 0: every angle π/2).
+    gain = {"qnn": 1.0, "pure-qnn": 0.0}.get(spec.model)
+    quantum = QuantumLayer(spec.template(), init=spec.init, runner=runner, input_gain=gain)
     if spec.model == "hybrid-lenet":
         assert spec.trunk is not None
         return HybridLeNet(quantum, spec.n_classes, spec.trunk)

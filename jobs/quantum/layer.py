@@ -12,6 +12,7 @@ from qorch.jobs.errors import SpecError
 from qorch.jobs.quantum.runners import AutogradRunner, CircuitRunner, exact_runner
 
 SMALL_INIT_STD = 0.1
+HALF_PI = math.pi / 2
 WEIGHT_INITS = ("small", "uniform", "zeros")
 
 
@@ -37,19 +38,23 @@ class QuantumLayer(nn.Module):
     """
 
     def __init__(self, template: CircuitTemplate, init: str = "small",
-                 runner: CircuitRunner | None = None, input_scaling: bool = False) -> None:
+                 runner: CircuitRunner | None = None,
+                 input_gain: float | None = None) -> None:
         super().__init__()
         self.template = template
         self.runner: CircuitRunner = runner or exact_runner()
         self.weights = nn.Parameter(initial_weights(template, init))
-        # Trainable per-input gains inside the encoding rotations, RY(s_i·x_i): lets a purely
-        # quantum model weigh its features (the re-uploading classifiers' w·x encoding).
-        self.input_scale = (nn.Parameter(torch.ones(template.n_inputs)) if input_scaling
-                            else None)
+        # Trainable per-input gains around π/2, RY(π/2 + g_i·(x_i − π/2)): lets a purely quantum
+        # model weigh its features (the re-uploading classifiers' w·x encoding); started at 0,
+        # every angle is π/2 and a fresh classifier is undecided rather than confidently wrong.
+        self.input_scale = (nn.Parameter(torch.full((template.n_inputs,), input_gain))
+                            if input_gain is not None else None)
 
     def prepare(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The circuit's input angles: the model's angles times the learnt gains, if any."""
-        return inputs if self.input_scale is None else inputs * self.input_scale
+        """The circuit's input angles: the model's angles through the learnt gains, if any."""
+        if self.input_scale is None:
+            return inputs
+        return HALF_PI + self.input_scale * (inputs - HALF_PI)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.runner(self.template, self.prepare(inputs), self.weights)
