@@ -19,6 +19,8 @@ from qorch.jobs.models.defaults import (
     QUANTUM_MODELS,
     TRUNK_MODELS,
 )
+from qorch.jobs.models.hybrid import HEADS
+from qorch.jobs.recipes import RECIPES
 
 WEIGHT_INITS = ("small", "uniform", "zeros")
 GRADIENTS = ("autograd", "parameter-shift", "spsa")
@@ -102,6 +104,7 @@ class TrainSpec:
     encoding: str | None = None
     rotations: str | None = None
     entangler: str | None = None
+    final_rotations: str | None = None
     observables: tuple[str, ...] | None = None
     classes: tuple[int, ...] | None = None
     shots: int | None = None
@@ -111,6 +114,8 @@ class TrainSpec:
     spsa_samples: int | None = None
     schedule: str = "cosine"
     trunk: str | None = None
+    head: str | None = None
+    recipe: str | None = None
     circuit: CircuitTemplate | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -130,6 +135,10 @@ class TrainSpec:
         _choice("schedule", self.schedule, SCHEDULES)
         if self.trunk is not None:
             _choice("trunk", self.trunk, TRUNKS)
+        if self.head is not None:
+            _choice("head", self.head, HEADS)
+        if self.recipe is not None:
+            _choice("recipe", self.recipe, tuple(RECIPES))
         self._check_classes()
         if self.model == "cnn":
             if self.backend != DEFAULT_BACKEND:
@@ -150,6 +159,8 @@ class TrainSpec:
                 object.__setattr__(self, name, default)
             elif value is not None and not relevant:
                 why = ("has no quantum layer" if name in QUANTUM_FIELDS
+                       else "has no classical readout head (only hybrid-lenet, qnn have one)"
+                       if name == "head"
                        else f"uses no CNN trunk (only {', '.join(TRUNK_MODELS)} do)")
                 raise SpecError(f"{flag(name)} {_shown(value)} would be ignored: model "
                                 f"{self.model} {why}")
@@ -191,6 +202,7 @@ class TrainSpec:
                 n_qubits=self.qubits, n_layers=self.layers,  # type: ignore[arg-type]
                 encoding=self.encoding, rotations=self.rotations,  # type: ignore[arg-type]
                 entangler=self.entangler, observables=self.observables,  # type: ignore[arg-type]
+                final_rotations=self.final_rotations,
             )
         except TemplateError as err:
             raise SpecError(str(err).replace("n_qubits", "--qubits")

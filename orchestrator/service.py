@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from qorch.jobs.compare.spec import CompareSpec
 from qorch.jobs.kinds import JobSpec
+from qorch.jobs.recipes import with_recipe
 from qorch.jobs.spec import InferSpec, TrainSpec
 from qorch.orchestrator.errors import InvalidTransitionError, JobNotUsableError
 from qorch.orchestrator.settings import Settings, remember, remembered
@@ -51,8 +52,11 @@ class Service:
     # --- specs and plans ---------------------------------------------------------------------
 
     def train_spec(self, options: Mapping[str, Any]) -> TrainSpec:
-        """A validated training spec; options left out take the model's defaults."""
-        return TrainSpec(**self._with_data_dir(options))
+        """A validated training spec; options left out take the recipe's values, if one is
+        named, else the model's defaults."""
+        fields = self._with_data_dir(options)
+        recipe = fields.pop("recipe", None)
+        return TrainSpec(**(with_recipe(recipe, fields) if recipe else fields))
 
     def infer_spec(self, source: str, options: Mapping[str, Any]) -> InferSpec:
         """A validated inference spec for a SUCCEEDED training job's final parameters."""

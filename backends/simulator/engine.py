@@ -6,7 +6,7 @@ import torch
 
 from qorch.backends.circuits.template import CircuitTemplate
 from qorch.backends.errors import ParameterError
-from qorch.backends.simulator import kernels
+from qorch.backends.simulator import generic, kernels
 from qorch.backends.simulator.plan import Plan, plan
 
 
@@ -113,6 +113,8 @@ def simulate(
     x, w, shared = _prepare(template, inputs, weights)
     if x.shape[0] == 0:
         return x.new_zeros(0, template.n_outputs)
+    if not template.is_layered:
+        return generic.outputs(template, generic.probabilities(template, x, w))
     state, p, entangled = _final_state(template, x, w, shared)
     if entangled:
         return _measure(_probabilities(state), p.measure, None)
@@ -126,6 +128,8 @@ def probabilities(
     x, w, shared = _prepare(template, inputs, weights)
     if x.shape[0] == 0:
         return x.new_zeros(0, 2**template.n_qubits)
+    if not template.is_layered:
+        return generic.probabilities(template, x, w)
     state, p, entangled = _final_state(template, x, w, shared)
     probs = _probabilities(state)
     return probs if entangled or p.perm is None else kernels.gather_columns(probs, p.perm)
@@ -133,6 +137,8 @@ def probabilities(
 
 def outputs_from_probabilities(template: CircuitTemplate, probs: torch.Tensor) -> torch.Tensor:
     """Template outputs [R, n_outputs] from exact or estimated probabilities [R, 2^n]."""
+    if not template.is_layered:
+        return generic.outputs(template, probs)
     p = plan(template, probs.device, probs.dtype)
     return _measure(probs, p.measure, None)
 

@@ -26,10 +26,11 @@ def build_model(spec: TrainSpec, runner: CircuitRunner | None = None) -> nn.Modu
     gain = {"qnn": 1.0, "pure-qnn": 0.0}.get(spec.model)
     quantum = QuantumLayer(spec.template(), init=spec.init, runner=runner, input_gain=gain)
     if spec.model == "hybrid-lenet":
-        assert spec.trunk is not None
-        return HybridLeNet(quantum, spec.n_classes, spec.trunk)
+        assert spec.trunk is not None and spec.head is not None
+        return HybridLeNet(quantum, spec.n_classes, spec.trunk, spec.head)
     if spec.model == "qnn":
-        return QNN(quantum, spec.n_classes)
+        assert spec.head is not None
+        return QNN(quantum, spec.n_classes, spec.head)
     return PureQNN(quantum)
 
 
@@ -48,7 +49,8 @@ def summarize(spec: TrainSpec) -> dict[str, Any]:
         template = spec.template()
         summary["circuit"] = {
             "template": template.to_dict(), "hash": template.hash, "depth": template.depth(),
-            "gates": template.gate_counts(), "inputs": template.n_inputs,
+            "gates": template.gate_counts(), "features": template.n_features,
+            "inputs": template.n_inputs,
             "weights": template.n_weights, "outputs": template.n_outputs,
             "drawing": template.draw(),
         }

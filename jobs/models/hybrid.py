@@ -12,6 +12,15 @@ from qorch.jobs.quantum.layer import QuantumLayer
 
 CROP = 4  # 28×28 images, digits normalised into the central 20×20 box
 INPUT_GAIN = 3.0  # spreads pooled, standardised intensities over most of (0, π)
+HEADS = ("linear", "mlp")
+MLP_WIDTH = 64
+
+
+def readout_head(n_outputs: int, n_classes: int, head: str) -> nn.Module:
+    """The classical readout of the circuit's outputs: one linear map, or a small MLP."""
+    if head == "linear":
+        return nn.Linear(n_outputs, n_classes)
+    return nn.Sequential(nn.Linear(n_outputs, MLP_WIDTH), nn.ReLU(), nn.Linear(MLP_WIDTH, n_classes))
 
 
 def to_angles(features: torch.Tensor) -> torch.Tensor:
@@ -37,14 +46,15 @@ class QuantumModel(nn.Module):
 
 
 class HybridLeNet(QuantumModel):
-    """LeNet features → Linear(n_qubits) → quantum layer → Linear(n_classes)."""
+    """LeNet features → Linear(n_qubits) → quantum layer → readout head."""
 
-    def __init__(self, quantum: QuantumLayer, n_classes: int, trunk: str = "lenet5") -> None:
+    def __init__(self, quantum: QuantumLayer, n_classes: int, trunk: str = "lenet5",
+                 head: str = "linear") -> None:
         super().__init__()
         self.features = LeNetFeatures(trunk)
-        self.to_qubits = nn.Linear(self.features.out_features, quantum.template.n_inputs)
+        self.to_qubits = nn.Linear(self.features.out_features, quantum.template.n_features)
         self.quantum = quantum
-        self.head = nn.Linear(quantum.template.n_outputs, n_classes)
+        self.head = readout_head(quantum.template.n_outputs, n_classes, head)
 
     def angles(self, images: torch.Tensor) -> torch.Tensor:
         return to_angles(self.to_qubits(self.features(images)))
@@ -68,15 +78,15 @@ def pooled_angles(images: torch.Tensor, n_features: int) -> torch.Tensor:
 
 
 class QNN(QuantumModel):
-    """Pooled image → quantum layers (re-uploading encodings re-read it) → linear readout."""
+    """Pooled image → quantum layers (re-uploading encodings re-read it) → readout head."""
 
-    def __init__(self, quantum: QuantumLayer, n_classes: int) -> None:
+    def __init__(self, quantum: QuantumLayer, n_classes: int, head: str = "linear") -> None:
         super().__init__()
         self.quantum = quantum
-        self.head = nn.Linear(quantum.template.n_outputs, n_classes)
+        self.head = readout_head(quantum.template.n_outputs, n_classes, head)
 
     def angles(self, images: torch.Tensor) -> torch.Tensor:
-        return pooled_angles(images, self.quantum.template.n_inputs)
+        return pooled_angles(images, self.quantum.template.n_features)
 
     def readout(self, outputs: torch.Tensor) -> torch.Tensor:
         return self.head(outputs)
@@ -90,7 +100,7 @@ class PureQNN(QuantumModel):
         self.quantum = quantum
 
     def angles(self, images: torch.Tensor) -> torch.Tensor:
-        return pooled_angles(images, self.quantum.template.n_inputs)
+        return pooled_angles(images, self.quantum.template.n_features)
 
     def readout(self, outputs: torch.Tensor) -> torch.Tensor:
         p1 = ((1 - outputs[:, 0]) / 2).clamp(1e-6, 1 - 1e-6)

@@ -28,8 +28,22 @@ def initial_weights(template: CircuitTemplate, init: str) -> torch.Tensor:
     raise SpecError(f"unknown weight init {init!r}; accepted: {', '.join(WEIGHT_INITS)}")
 
 
+def input_angles(template: CircuitTemplate, features: torch.Tensor) -> torch.Tensor:
+    """The circuit's input angles [B, n_inputs] from features [B, n_features]: the features
+    themselves, or, for the ZZ feature map, their scaled values and pair products."""
+    slots = template.input_slots()
+    if all(s.second is None and s.scale == 1.0 for s in slots):
+        return features
+    columns = [
+        s.scale * features[:, s.first] if s.second is None
+        else s.scale * (math.pi - features[:, s.first]) * (math.pi - features[:, s.second])
+        for s in slots
+    ]
+    return torch.stack(columns, dim=1)
+
+
 class QuantumLayer(nn.Module):
-    """inputs [B, n_inputs] (rotation angles) → template outputs [B, n_outputs].
+    """features [B, n_features] (rotation angles) → template outputs [B, n_outputs].
 
     How the circuit is evaluated is the runner's business: autograd through a differentiable
     backend (the exact path), or circuit batches through the job's backend with
@@ -47,17 +61,18 @@ class QuantumLayer(nn.Module):
         # Trainable per-input gains around π/2, RY(π/2 + g_i·(x_i − π/2)): lets a purely quantum
         # model weigh its features (the re-uploading classifiers' w·x encoding); started at 0,
         # every angle is π/2 and a fresh classifier is undecided rather than confidently wrong.
-        self.input_scale = (nn.Parameter(torch.full((template.n_inputs,), input_gain))
+        self.input_scale = (nn.Parameter(torch.full((template.n_features,), input_gain))
                             if input_gain is not None else None)
 
-    def prepare(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The circuit's input angles: the model's angles through the learnt gains, if any."""
-        if self.input_scale is None:
-            return inputs
-        return HALF_PI + self.input_scale * (inputs - HALF_PI)
+    def prepare(self, features: torch.Tensor) -> torch.Tensor:
+        """The circuit's input angles: the model's angles through the learnt gains, if any,
+        then expanded to the circuit's inputs."""
+        if self.input_scale is not None:
+            features = HALF_PI + self.input_scale * (features - HALF_PI)
+        return input_angles(self.template, features)
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.runner(self.template, self.prepare(inputs), self.weights)
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.runner(self.template, self.prepare(features), self.weights)
 
     def extra_repr(self) -> str:
         kind = "autograd" if isinstance(self.runner, AutogradRunner) else "circuit batches"

@@ -14,6 +14,8 @@ TEMPLATES = (
     CircuitTemplate(3, 2, "angle-ry", "ry", "cnot-ring", ("z", "zz", "probs")),
     CircuitTemplate(4, 1, "reupload-rx", "rot", "cz-ring", ("z",)),
     CircuitTemplate(2, 2, "angle-rz", "ryrz", "cnot-chain", ("zz", "probs")),
+    # The recipes' extensions: ZZ feature map, ranged entangler, a final rotation layer.
+    CircuitTemplate(3, 2, "zz-feature", "rot", "strong", ("z", "zz"), final_rotations="ry"),
 )
 
 

@@ -23,10 +23,11 @@ BASE = CircuitTemplate(4, 2, "angle-ry", "ry", "cnot-ring", ("z",))
         ({"n_qubits": "4"}, ["n_qubits", "'4'"]),
         ({"n_layers": 0}, ["n_layers", "0", "1..50"]),
         ({"n_layers": 51}, ["n_layers", "51", "1..50"]),
-        ({"encoding": "angle-ryy"}, ["encoding", "'angle-ryy'", "reupload-rx"]),
-        ({"rotations": "rx"}, ["rotations", "'rx'", "ryrz", "rot"]),
+        ({"encoding": "angle-ryy"}, ["encoding", "'angle-ryy'", "zz-feature"]),
+        ({"rotations": "rxx"}, ["rotations", "'rxx'", "ryrz", "rot"]),
+        ({"final_rotations": "y"}, ["final_rotations", "'y'", "ryrz"]),
         ({"rotations": ["ry"]}, ["rotations", "['ry']"]),
-        ({"entangler": "ring"}, ["entangler", "'ring'", "cz-ring"]),
+        ({"entangler": "ring"}, ["entangler", "'ring'", "cz-ring", "strong"]),
         ({"observables": ()}, ["observables", "z, zz, probs"]),
         ({"observables": ("x",)}, ["observables", "'x'"]),
         ({"observables": ("z", "z")}, ["observables", "distinct"]),
@@ -75,10 +76,44 @@ def test_sizes(rotations: str, k: int) -> None:
         (2, "cz-ring", ((0, 1),)),
         (3, "cnot-ring", ((0, 1), (1, 2), (2, 0))),
         (3, "cnot-chain", ((0, 1), (1, 2))),
+        (3, "cnot-chain-reverse", ((1, 2), (0, 1))),
+        (1, "strong", ()),
+        (2, "strong", ((0, 1), (1, 0))),
+        (4, "strong", ((0, 1), (1, 2), (2, 3), (3, 0))),
     ],
 )
 def test_entangler_pairs(n: int, entangler: str, pairs: tuple[tuple[int, int], ...]) -> None:
     assert CircuitTemplate(n, 1, entangler=entangler).entangler_pairs() == pairs
+
+
+def test_strong_entangler_reach_grows_with_the_layer() -> None:
+    template = CircuitTemplate(4, 4, entangler="strong")
+    assert template.entangler_pairs(1) == ((0, 2), (1, 3), (2, 0), (3, 1))
+    assert template.entangler_pairs(2) == ((0, 3), (1, 0), (2, 1), (3, 2))
+    assert template.entangler_pairs(3) == template.entangler_pairs(0)
+
+
+def test_zz_feature_map_reads_pairs_of_features() -> None:
+    template = CircuitTemplate(3, 1, "zz-feature", "ry", "cnot-chain-reverse", ("zz",),
+                               final_rotations="ry")
+    assert template.n_features == 3 and template.n_inputs == 6
+    assert [s.second for s in template.input_slots()] == [None, None, None, 1, 2, 2]
+    assert {s.scale for s in template.input_slots()} == {2.0}
+    # 2 repetitions of (3 H, 3 RZ(x), 3 pairs × CX·RZ·CX), then RY, 2 CNOTs, final RY.
+    assert template.gate_counts() == {"h": 6, "rz": 12, "cnot": 12 + 2, "ry": 6}
+    assert template.n_weights == 6 and not template.is_layered and not template.is_real
+    pair_gates = [g for g in template.operations() if g.param == ("x", 5)]
+    assert [g.wires for g in pair_gates] == [(2,), (2,)]
+
+
+def test_final_rotations_come_after_the_last_entangler() -> None:
+    template = CircuitTemplate(2, 1, "angle-ry", "rz", "cnot-chain", ("z",), final_rotations="ry")
+    names = [(g.name, g.param) for g in template.operations()]
+    assert names[-3:] == [("cnot", None), ("ry", ("w", 2)), ("ry", ("w", 3))]
+    assert "final ry" in template.summary()
+    assert CircuitTemplate.from_dict(template.to_dict()) == template
+    # Unset, the field stays out of the dict so older templates keep their hash.
+    assert "final_rotations" not in CircuitTemplate(2, 1).to_dict()
 
 
 def test_hash_is_pinned_and_changes_with_every_field() -> None:
@@ -94,6 +129,8 @@ def test_hash_is_pinned_and_changes_with_every_field() -> None:
         {"entangler": "cz-ring"},
         {"observables": ("z", "zz")},
         {"observables": ("probs",)},
+        {"final_rotations": "ry"},
+        {"entangler": "strong"},
     ]
     hashes = {dataclasses.replace(BASE, **c).hash for c in changes}
     assert len(hashes) == len(changes) and BASE.hash not in hashes
