@@ -1,9 +1,11 @@
-"""Benchmark: one epoch of the `cnn` model on full MNIST — qorch's job path against plain PyTorch.
+"""Benchmark: one epoch of the `cnn` model on full MNIST — qorch's training loop and service
+against plain PyTorch.
 
-Prints JSON. Each variant runs in its own process so peak memory (max RSS) is its own:
-  plain_torch  the same LeNet-5, data order and Adam in a bare loop (the peer)
-  qorch_loop   jobs.training.train with the SQL-store context (metrics, checkpoints, heartbeat)
-  qorch_cli    `qorch submit train` end to end (embedded Ray, store, progress), wall clock
+Prints JSON. The two loops run in their own processes so peak memory (max RSS) is their own:
+  plain_torch    the same LeNet-5, data order and Adam in a bare loop (the peer)
+  qorch_loop     jobs.loops.training.train in process (progress, checkpoint payloads, metrics)
+  qorch_service  `Client.submit_train` end to end on a fresh home: local Ray cluster start,
+                 store, worker, results (wall clock; the cluster is stopped afterwards)
 Usage: python bench/bench_train_cnn.py [--data-dir ../shared/datasets] [--threads N]
 """
 
@@ -18,21 +20,28 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+SPEC = {"model": "cnn", "epochs": 1, "lr": 1e-3, "schedule": "constant"}
 
 
-def plain_torch(data_dir: str, threads: int) -> dict[str, float]:
+def _data(data_dir: str) -> Any:
+    from qorch.jobs.data.datasets import DataSource
+    from qorch.jobs.data.tensors import load_tensors
+
+    source = DataSource(Path(data_dir) / "mnist", Path(tempfile.mkdtemp()))
+    return load_tensors("mnist", train_size=None, test_size=None, source=source)
+
+
+def plain_torch(data_dir: str) -> dict[str, float]:
     import torch
     from torch import nn
 
-    from qorch.jobs.data.tensors import load_tensors
     from qorch.jobs.loops.training import epoch_order, evaluate
-    from qorch.jobs.models.builders import LeNet5
+    from qorch.jobs.models.classical import LeNet5
 
-    torch.set_num_threads(threads)
-    data = load_tensors("mnist", train_size=None, test_size=None, data_dir=Path(data_dir),
-                        cache_dir=Path(tempfile.mkdtemp()))
+    data = _data(data_dir)
     torch.manual_seed(0)
     model = LeNet5()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -45,100 +54,101 @@ def plain_torch(data_dir: str, threads: int) -> dict[str, float]:
         loss.backward()
         optimizer.step()
     seconds = time.perf_counter() - started
-    _, accuracy = evaluate(model, data.test_x, data.test_y)
+    accuracy = evaluate(model, data.test_x, data.test_y).accuracy
     return {"images_per_second": len(order) / seconds, "test_accuracy": accuracy,
             "train_seconds": seconds}
 
 
-def qorch_loop(data_dir: str, threads: int) -> dict[str, float]:
-    import torch
+class _Quiet:
+    """A JobContext that keeps nothing: the loop's own cost, without a store."""
 
-    from qorch.jobs.data.tensors import load_tensors
+    def log_metrics(self, step: int, epoch: int, values: dict[str, float]) -> None:
+        pass
+
+    def save_checkpoint(self, step: int, epoch: int, kind: str, payload: bytes) -> None:
+        pass
+
+    def latest_checkpoint(self) -> bytes | None:
+        return None
+
+    def should_stop(self) -> bool:
+        return False
+
+    def set_phase(self, phase: str) -> None:
+        pass
+
+    def execute(self, batch: Any, step: int, purpose: str, index: int) -> Any:
+        raise RuntimeError("the cnn sends no circuits")
+
+
+def qorch_loop(data_dir: str) -> dict[str, float]:
     from qorch.jobs.loops.training import train
     from qorch.jobs.spec import TrainSpec
-    from qorch.orchestrator.runtime.context import StoreContext
-    from qorch.orchestrator.service import create_job
-    from qorch.orchestrator.settings import load_settings
-    from qorch.orchestrator.store.db import session_scope
 
-    torch.set_num_threads(threads)
-    settings = load_settings()
-    spec = TrainSpec(model="cnn", epochs=1, lr=1e-3, schedule="constant", data_dir=data_dir,
-                     threads=threads)
-    job_id = create_job(settings, "train", spec.to_dict(), spec.backend)
-    with session_scope(settings.database_url) as session:
-        from qorch.orchestrator.store.states import JobState
-        from qorch.orchestrator.store.transitions import transition
-
-        transition(session, job_id, JobState.RUNNING, origin="bench")
-    data = load_tensors("mnist", train_size=None, test_size=None, data_dir=Path(data_dir),
-                        cache_dir=settings.dataset_cache)
-    ctx = StoreContext(job_id, settings.database_url, settings.home / "checkpoints")
+    data = _data(data_dir)
     started = time.perf_counter()
-    outcome = train(spec, data, ctx)
-    ctx.flush()
+    outcome = train(TrainSpec(**SPEC), data, _Quiet())
     return {"images_per_second": outcome.result["images_per_second"],
             "test_accuracy": outcome.result["test_accuracy"],
             "train_seconds": outcome.result["epoch_seconds"],
             "loop_wall_seconds": time.perf_counter() - started}
 
 
+def qorch_service(data_dir: str, threads: int) -> dict[str, float]:
+    from qorch import Client
+
+    client = Client(home=tempfile.mkdtemp(prefix="qorch-bench-"), data_dir=data_dir)
+    started = time.perf_counter()
+    try:
+        job = client.submit_train(**SPEC, cpus=threads).wait()
+    finally:
+        client.service.cluster_down()
+    result = job.result or {}
+    return {"state": job.state.value, "images_per_second": result.get("images_per_second"),
+            "test_accuracy": result.get("test_accuracy"),
+            "wall_seconds": time.perf_counter() - started}
+
+
 def _child(variant: str, data_dir: str, threads: int) -> None:
-    result = {"plain_torch": plain_torch, "qorch_loop": qorch_loop}[variant](data_dir, threads)
+    import torch
+
+    torch.set_num_threads(threads)
+    result = {"plain_torch": plain_torch, "qorch_loop": qorch_loop}[variant](data_dir)
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
 
-def _run_child(variant: str, data_dir: str, threads: int, env: dict[str, str]) -> dict:
+def _run_child(variant: str, data_dir: str, threads: int) -> dict[str, float]:
     out = subprocess.run([sys.executable, __file__, "--child", variant, "--data-dir", data_dir,
                           "--threads", str(threads)], capture_output=True, text=True,
-                         check=True, env=env, cwd=REPO)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def qorch_cli(data_dir: str, threads: int, env: dict[str, str]) -> dict[str, float]:
-    started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", "from cli.app import main; main()", "submit",
-                          "train", "--model", "cnn", "--epochs", "1", "--lr", "0.001",
-                          "--schedule", "constant", "--data-dir",
-                          data_dir, "--threads", str(threads)],
-                         capture_output=True, text=True, env=env, cwd=REPO, check=True)
-    wall = time.perf_counter() - started
-    job_id = out.stdout.strip().splitlines()[-1].split()[1]
-    status = subprocess.run([sys.executable, "-c", "from cli.app import main; main()",
-                             "status", job_id, "--json"], capture_output=True, text=True,
-                            env=env, cwd=REPO, check=True)
-    result = json.loads(status.stdout)["result"]
-    return {"images_per_second": result["images_per_second"],
-            "test_accuracy": result["test_accuracy"], "wall_seconds": wall}
+                         check=True, cwd=REPO)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "datasets" / "mnist"))
+    parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "datasets"))
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--child")
     args = parser.parse_args()
     if args.child:
         _child(args.child, args.data_dir, args.threads)
         return
-    with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "QORCH_HOME": home}
-        env.pop("QORCH_DATABASE_URL", None)
-        peer = _run_child("plain_torch", args.data_dir, args.threads, env)
-        loop = _run_child("qorch_loop", args.data_dir, args.threads, env)
-        cli = qorch_cli(args.data_dir, args.threads, env)
+    peer = _run_child("plain_torch", args.data_dir, args.threads)
+    loop = _run_child("qorch_loop", args.data_dir, args.threads)
+    service = qorch_service(args.data_dir, args.threads)
     report = {
         "benchmark": "cnn, full MNIST (60,000 images), 1 epoch, batch 64, Adam 1e-3",
         "threads": args.threads,
         "plain_torch": peer,
         "qorch_loop": loop,
-        "qorch_cli": cli,
+        "qorch_service": service,
         "ratios": {
             "qorch_loop_vs_plain_images_per_second":
                 loop["images_per_second"] / peer["images_per_second"],
             "qorch_loop_vs_plain_peak_rss": loop["peak_rss_mib"] / peer["peak_rss_mib"],
-            "qorch_cli_wall_vs_plain_train_seconds": cli["wall_seconds"] / peer["train_seconds"],
+            "qorch_service_wall_vs_plain_train_seconds":
+                service["wall_seconds"] / peer["train_seconds"],
         },
     }
     print(json.dumps(report, indent=2))
