@@ -120,6 +120,23 @@ class Client:
         spec = self.service.infer_spec(source_id, options)
         return Job(self.service, self.service.submit(spec))
 
+    def submit_compare(self, source: str | Job, **options: Any) -> Job:
+        """Evaluate a SUCCEEDED training job on several backends (`backends="aer,fake_brisbane"`)
+        with paired statistics; the result is in `job.result`."""
+        source_id = source.id if isinstance(source, Job) else source
+        spec = self.service.compare_spec(source_id, options)
+        return Job(self.service, self.service.submit(spec))
+
+    def compare(self, *jobs: str | Job, out: str | Path | None = None) -> dict[str, Any]:
+        """Finished training jobs side by side; with `out`, their overlaid curves as a PNG."""
+        ids = [job.id if isinstance(job, Job) else job for job in jobs]
+        return self.service.compare_trained(ids, Path(out) if out is not None else None)
+
+    def report(self, job: str | Job, out: str | Path | None = None) -> Path:
+        """Pictures and an index page of a finished job; returns the page's path."""
+        job_id = job.id if isinstance(job, Job) else job
+        return self.service.report(job_id, Path(out) if out is not None else None)
+
     def plan_train(self, **options: Any) -> dict[str, Any]:
         """What a training job would send and cost; creates no job."""
         return self.service.plan(self.service.train_spec(options))

@@ -89,6 +89,9 @@ class CompareSpec:
     models: tuple[TrainSpec, ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.backends, str):  # the CLI's comma list, as the client may pass it
+            object.__setattr__(self, "backends",
+                               tuple(str(t) for t in parse_backends(self.backends)))
         tokens = [split_token(t) for t in self.backends]
         if not 1 <= len(tokens) <= MAX_BACKENDS:
             raise SpecError(f"--backends takes 1..{MAX_BACKENDS} backends; got {len(tokens)}")
