@@ -13,13 +13,13 @@ from qorch.backends.registry import family_of
 from qorch.jobs.data.datasets import DATASETS, SPLIT_SIZES
 from qorch.jobs.errors import SpecError
 from qorch.jobs.models.defaults import (
+    HEADS,
     MODEL_DEFAULTS,
     MODEL_NAMES,
     QUANTUM_FIELDS,
     QUANTUM_MODELS,
     TRUNK_MODELS,
 )
-from qorch.jobs.models.hybrid import HEADS
 from qorch.jobs.recipes import RECIPES
 
 WEIGHT_INITS = ("small", "uniform", "zeros")

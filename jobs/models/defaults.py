@@ -7,6 +7,7 @@ from dataclasses import dataclass
 MODEL_NAMES = ("hybrid-lenet", "qnn", "pure-qnn", "cnn")
 QUANTUM_MODELS = ("hybrid-lenet", "qnn", "pure-qnn")
 TRUNK_MODELS = ("hybrid-lenet", "cnn")
+HEADS = ("linear", "mlp")  # the classical readout: one linear map, or a small MLP
 # Spec fields that only mean something for a model with a quantum layer.
 QUANTUM_FIELDS = ("qubits", "layers", "encoding", "rotations", "entangler", "final_rotations",
                   "observables", "init", "shots", "noise", "gradient", "spsa_samples")

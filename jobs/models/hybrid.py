@@ -12,7 +12,6 @@ from qorch.jobs.quantum.layer import QuantumLayer
 
 CROP = 4  # 28×28 images, digits normalised into the central 20×20 box
 INPUT_GAIN = 3.0  # spreads pooled, standardised intensities over most of (0, π)
-HEADS = ("linear", "mlp")
 MLP_WIDTH = 64
 
 
