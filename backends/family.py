@@ -19,6 +19,8 @@ class BackendRequest:
     noise: NoiseSpec = field(default_factory=NoiseSpec)
     seed: int | None = None
     credentials: Credentials = field(default_factory=Credentials)
+    engine: str | None = None  # noisy local backends: "torch" (their default) or "aer"
+    mitigate: str | None = None  # "readout": outputs corrected for readout errors
 
 
 @dataclass(frozen=True)
