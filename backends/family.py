@@ -9,6 +9,10 @@ from qorch.backends.contract import Backend, BackendKind
 from qorch.backends.credentials import Credentials
 from qorch.backends.noise import NoiseSpec
 
+# Simulators of a noisy local backend (fake_<device>, aer --noise): the torch density-matrix
+# engine (default), or Aer's.
+ENGINES = ("torch", "aer")
+
 
 @dataclass(frozen=True)
 class BackendRequest:

@@ -11,7 +11,7 @@ from qorch.backends.errors import BackendError, CapabilityError
 from qorch.backends.family import BackendInfo, BackendRequest, Family
 from qorch.backends.ibm.family import FAMILY as IBM
 from qorch.backends.noise import NoiseSpec, parse_noise
-from qorch.backends.noisy.mitigated import ReadoutMitigated
+from qorch.backends.noisy.mitigated import with_readout_mitigation
 from qorch.backends.noisy.mitigation import check_mitigation
 from qorch.backends.qiskit.family import FAMILY as QISKIT
 from qorch.backends.simulator.family import FAMILY as SIMULATOR
@@ -57,7 +57,7 @@ def resolve(
         raise CapabilityError(f"{request.name} has no --engine choice (fake_<device> and aer "
                               "take --engine torch|aer)")
     if request.mitigate and getattr(backend, "mitigation", None) != request.mitigate:
-        backend = ReadoutMitigated(backend, spec.readout)
+        backend = with_readout_mitigation(backend, spec.readout)
     if not spec.is_noiseless and not backend.capabilities.supports_noise:
         takers = [r.name for r in describe_all() if r.noise.startswith("--noise")]
         raise CapabilityError(

@@ -12,6 +12,7 @@ import torch
 from qorch.backends.circuits.readout import outputs_from_probs
 from qorch.backends.circuits.template import CircuitTemplate
 from qorch.backends.errors import CapabilityError
+from qorch.backends.family import ENGINES
 from qorch.backends.noisy.channels import EngineUnsupported
 from qorch.backends.noisy.engine import (
     NoisyEngine,
@@ -20,7 +21,6 @@ from qorch.backends.noisy.engine import (
 )
 from qorch.backends.noisy.program import Program, compile_program
 
-ENGINES = ("torch", "aer")
 # Used qubits up to which the torch engine runs a circuit; its density matrix has 4^n entries.
 MAX_ENGINE_QUBITS = 10
 

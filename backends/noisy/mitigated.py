@@ -1,5 +1,6 @@
 """`--mitigate readout` for any backend that knows its readout errors without running anything:
-the same backend, its outputs corrected with `readout_calibration(template)`."""
+the same backend, its outputs corrected with `readout_calibration(template)`. A seeded local
+backend stays a LocalBackend (its rows can still be fanned out block by block)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from qorch.backends.circuits.template import CircuitTemplate
 from qorch.backends.contract import Backend, CircuitBatch, JobHandle
+from qorch.backends.local.backend import LocalBackend
 from qorch.backends.noisy.mitigation import (
     ReadoutCalibration,
     check_mitigable,
@@ -56,6 +58,7 @@ class ReadoutMitigated(Backend):
         self.inner, self.flip = inner, symmetric_flip
         self.name = inner.name
         self.capabilities = inner.capabilities
+        self.engine: str | None = getattr(inner, "engine", None)
 
     def calibration(self, template: CircuitTemplate) -> ReadoutCalibration:
         known = self.inner.readout_calibration(template)
@@ -104,3 +107,50 @@ class ReadoutMitigated(Backend):
     def close(self) -> None:
         self.inner.close()
 
+
+
+class MitigatedLocal(LocalBackend):
+    """A seeded local backend whose `simulate` is corrected for readout: same seeds, same
+    rows, mitigated outputs."""
+
+    mitigation = "readout"
+
+    def __init__(self, inner: LocalBackend, symmetric_flip: float = 0.0) -> None:
+        super().__init__()
+        self._rng = inner._rng  # one stream of drawn seeds, as the inner backend alone
+        self.inner, self.name, self.capabilities = inner, inner.name, inner.capabilities
+        self.engine: str | None = getattr(inner, "engine", None)
+        self._calibrations = ReadoutMitigated(inner, symmetric_flip)
+
+    def calibration(self, template: CircuitTemplate) -> ReadoutCalibration:
+        return self._calibrations.calibration(template)
+
+    def readout_calibration(self, template: CircuitTemplate) -> ReadoutCalibration:
+        return self.calibration(template)
+
+    def validate(self, template: CircuitTemplate, shots: int | None,
+                 n_circuits: int | None = None) -> None:
+        self._calibrations.validate(template, shots, n_circuits)
+
+    def simulate(self, template: CircuitTemplate, params: np.ndarray, shots: int | None,
+                 seed: int) -> np.ndarray:
+        raw = self.inner.simulate(template, params, shots, seed)
+        fixed: np.ndarray = mitigate_outputs(template, raw, self.calibration(template))
+        return fixed
+
+    def evaluate(self, template: CircuitTemplate, inputs: torch.Tensor, weights: torch.Tensor,
+                 shots: int | None, generator: torch.Generator | None) -> torch.Tensor:
+        return self._calibrations.evaluate(template, inputs, weights, shots, generator)
+
+    def calibration_report(self, template: CircuitTemplate) -> dict[str, Any] | None:
+        return self._calibrations.calibration_report(template)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def with_readout_mitigation(backend: Backend, symmetric_flip: float = 0.0) -> Backend:
+    """The backend with readout-corrected outputs (local ones stay local)."""
+    if isinstance(backend, LocalBackend):
+        return MitigatedLocal(backend, symmetric_flip)
+    return ReadoutMitigated(backend, symmetric_flip)

@@ -157,8 +157,9 @@ def compile_program(template: CircuitTemplate, circuit: Any, model: Any | None) 
             continue
         before: list[tuple[Step, ...]] = []
         for ax in axes:
+            segment: tuple[Step, ...] = ()
             if prefix[ax] is None:
-                prefix[ax], segment = tuple(pending[ax]), ()
+                prefix[ax] = tuple(pending[ax])
             else:
                 segment = tuple(pending[ax])
             pending[ax] = []

@@ -18,7 +18,7 @@ def create(request: BackendRequest) -> Backend:
 
 def describe(_: Credentials) -> list[BackendInfo]:
     return [BackendInfo(NAME, "simulators", "simulator", MAX_QUBITS, "--noise",
-                        note="qiskit-aer; noisy: torch density-matrix engine (--engine aer: Aer's)")]
+                        note="qiskit-aer; noisy: torch density-matrix engine (or --engine aer)")]
 
 
 FAMILY = Family(forms=NAME, owns=lambda name: name == NAME, create=create, describe=describe)
