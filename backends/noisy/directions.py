@@ -27,6 +27,7 @@ class Schedule:
     leave: tuple[tuple[int, ...], ...]
     untouched: tuple[int, ...]  # axes no two-qubit gate touches
     cost: float  # sum over body ops of the state's size, in units of 4^n per row
+    peak: int  # largest state per row
 
 
 def schedule(program: Program) -> Schedule:
@@ -42,7 +43,7 @@ def schedule(program: Program) -> Schedule:
     leave = tuple(tuple(sorted(ax for ax, j1 in last.items() if j1 == j))
                   for j in range(len(program.body)))
     measured = set(program.measured)
-    dims, cost = [1] * n, 0.0
+    dims, cost, peak = [1] * n, 0.0, 2 ** len(measured)
     for j in range(len(program.body)):
         for ax in enter[j]:
             dims[ax] = 4
@@ -50,10 +51,11 @@ def schedule(program: Program) -> Schedule:
         for d in dims:
             size *= d
         cost += size / 4**n
+        peak = max(peak, size)
         for ax in leave[j]:
             dims[ax] = 2 if ax in measured else 1
     untouched = tuple(ax for ax in range(n) if ax not in first)
-    return Schedule(enter, leave, untouched, cost)
+    return Schedule(enter, leave, untouched, cost, peak)
 
 
 def forward(sched: Schedule, prefix: list[torch.Tensor], pairs: Pairs,

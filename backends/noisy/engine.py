@@ -69,6 +69,8 @@ class NoisyEngine:
         self.matrices = Matrices(program, dtype, torch.device(device))
         self.dtype = dtype
         self.schedule = schedule(program)
+        self.steps = sum(len(seg) for seg in (*program.prefix, *program.suffix)) + sum(
+            len(op.before[0]) + len(op.before[1]) + 1 for op in program.body)
         self.body_reads_inputs = depends_on(program, "body", template.n_inputs)[0]
 
     def moments(self, inputs: torch.Tensor, weights: torch.Tensor,
@@ -81,19 +83,24 @@ class NoisyEngine:
         if group is None:
             group = torch.zeros(rows, dtype=torch.long, device=inputs.device)
         k = len(subsets) if subsets is not None else 2**self.template.n_qubits
-        ops = max(len(self.program.body), 1)
-        if not self.body_reads_inputs and sets * k * ops < rows * self.schedule.cost:
+        if not self.body_reads_inputs and self._backward_cost(rows, sets, k) < self._forward_cost(
+                rows, sets):
             return self._backward(inputs, weights, group, subsets)
-        if sets == 1 or self.body_reads_inputs or sets == rows:
-            return self._chunked(inputs, weights, group, subsets)
-        out: torch.Tensor | None = None
-        for g in range(sets):  # each weight set's rows share their matrices
-            mine = torch.nonzero(group == g).flatten()
-            part = self._chunked(inputs[mine], weights[g : g + 1], None, subsets)
-            out = part.new_empty(rows, part.shape[1]) if out is None else out
-            out = out.index_copy(0, mine, part)
-        assert out is not None
-        return out
+        return self._chunked(inputs, weights, group, subsets)
+
+    # Rough multiply-adds of the two directions, matrix building included: at a few qubits
+    # building per-row 16x16 matrices costs more than the state itself.
+    def _build_cost(self) -> float:
+        return 4096.0 * len(self.program.body) + 64.0 * self.steps
+
+    def _forward_cost(self, rows: int, sets: int) -> float:
+        state = rows * self.schedule.cost * 4**self.program.n_axes
+        return state + (rows if self.body_reads_inputs else sets) * self._build_cost()
+
+    def _backward_cost(self, rows: int, sets: int, k: int) -> float:
+        size = 4**self.program.n_axes
+        body = sets * k * max(len(self.program.body), 1) * size
+        return body + rows * k * size + sets * self._build_cost()
 
     def probabilities(self, inputs: torch.Tensor, weights: torch.Tensor,
                       group: torch.Tensor | None = None) -> torch.Tensor:
@@ -115,7 +122,7 @@ class NoisyEngine:
 
     def _chunked(self, inputs: torch.Tensor, weights: torch.Tensor,
                  group: torch.Tensor | None, subsets: list[int] | None) -> torch.Tensor:
-        step = max(1, CHUNK_ELEMENTS // 4**self.program.n_axes)
+        step = max(1, CHUNK_ELEMENTS // self.schedule.peak)
         rows = inputs.shape[0]
         if group is None:
             group = torch.zeros(rows, dtype=torch.long, device=inputs.device)
@@ -125,12 +132,18 @@ class NoisyEngine:
 
     def _forward(self, inputs: torch.Tensor, weights: torch.Tensor, group: torch.Tensor,
                  subsets: list[int] | None) -> torch.Tensor:
-        m, rows = self.matrices, inputs.shape[0]
+        m, rows, sets = self.matrices, inputs.shape[0], weights.shape[0]
         per_row = self._params(inputs, weights[group])
-        shared = weights.shape[0] == 1 and not self.body_reads_inputs
-        body = self._params(inputs.new_zeros(1, inputs.shape[1]), weights) if shared else per_row
-        moments = forward(self.schedule, m.prefix_vectors(per_row), m.pairs(body),
-                          m.measurement(body), rows, shared)
+        shared = sets == 1 and not self.body_reads_inputs
+        if self.body_reads_inputs:
+            pairs, maps = m.pairs(per_row), m.measurement(per_row)
+        else:  # built once per weight set, then handed to the rows that use it
+            body = self._params(inputs.new_zeros(sets, inputs.shape[1]), weights)
+            pairs, maps = m.pairs(body), m.measurement(body)
+            if not shared:
+                pairs = [(axes, mat if mat.shape[0] == 1 else mat[group]) for axes, mat in pairs]
+                maps = [mp if mp.shape[0] == 1 else mp[group] for mp in maps]
+        moments = forward(self.schedule, m.prefix_vectors(per_row), pairs, maps, rows, shared)
         moments = self._to_template_order(moments)
         return moments if subsets is None else moments[:, subsets]
 
