@@ -68,6 +68,10 @@ class MitigatedIBMJobHandle(IBMJobHandle):
         raw = super().result(item, timeout)
         return mitigate_outputs(self._items[item].template, raw, self.calibration(item, timeout))
 
+    def raw(self, item: int = 0, timeout: float | None = None) -> np.ndarray:
+        """The outputs as measured."""
+        return super().result(item, timeout)
+
     def calibration(self, item: int = 0, timeout: float | None = None) -> ReadoutCalibration:
         """The readout calibration measured in this job for one batch."""
         results = self._wait(timeout)

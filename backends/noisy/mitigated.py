@@ -5,12 +5,14 @@ backend stays a LocalBackend (its rows can still be fanned out block by block)."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qorch.backends.circuits.template import CircuitTemplate
 from qorch.backends.contract import Backend, CircuitBatch, JobHandle
+from qorch.backends.errors import CapabilityError
 from qorch.backends.local.backend import LocalBackend
 from qorch.backends.noisy.mitigation import (
     ReadoutCalibration,
@@ -43,6 +45,14 @@ class MitigatedHandle(JobHandle):
         raw = self._inner.result(item, timeout)
         template = self._items[item].template
         return mitigate_outputs(template, raw, self._calibration_of(template))
+
+    def raw(self, item: int = 0, timeout: float | None = None) -> np.ndarray:
+        """The outputs as measured."""
+        return self._inner.result(item, timeout)
+
+    def calibration(self, item: int = 0, timeout: float | None = None) -> ReadoutCalibration:
+        calibration: ReadoutCalibration = self._calibration_of(self._items[item].template)
+        return calibration
 
     def cancel(self) -> None:
         self._inner.cancel()
@@ -154,3 +164,33 @@ def with_readout_mitigation(backend: Backend, symmetric_flip: float = 0.0) -> Ba
     if isinstance(backend, LocalBackend):
         return MitigatedLocal(backend, symmetric_flip)
     return ReadoutMitigated(backend, symmetric_flip)
+
+
+@dataclass(frozen=True)
+class ReadoutComparison:
+    """One batch's outputs as measured and corrected for readout, from one provider job."""
+
+    raw: np.ndarray
+    mitigated: np.ndarray
+    calibration: ReadoutCalibration
+
+
+def compare_readout(backend: Backend, batch: CircuitBatch,
+                    timeout: float | None = None) -> ReadoutComparison:
+    """Mitigated and unmitigated outputs side by side (for `qorch compare`), paying for one
+    run: a backend that knows its readout errors runs the batch once and is corrected here;
+    one that measures them (hardware resolved with mitigate="readout") sends its calibration
+    circuits in the same job."""
+    known = backend.readout_calibration(batch.template)
+    if known is not None:
+        check_mitigable(batch.template, known)
+        inner = backend.inner if isinstance(backend, (MitigatedLocal, ReadoutMitigated)) else (
+            backend)
+        raw = inner.run_batch(batch).result(timeout=timeout)
+        return ReadoutComparison(raw, mitigate_outputs(batch.template, raw, known), known)
+    handle = backend.run_batch(batch)
+    if not hasattr(handle, "calibration") or not hasattr(handle, "raw"):
+        raise CapabilityError(f"{backend.name} measures its readout errors in the job: resolve "
+                              "it with mitigate='readout' to compare")
+    return ReadoutComparison(handle.raw(0, timeout), handle.result(0, timeout),
+                             handle.calibration(0, timeout))

@@ -16,7 +16,7 @@ from qorch.backends.ibm.fake import FakeDeviceBackend
 from qorch.backends.ibm.mitigated import ReadoutMitigatedIBM
 from qorch.backends.local.backend import LocalBackend
 from qorch.backends.noisy.engine import NoisyEngine
-from qorch.backends.noisy.mitigated import ReadoutMitigated
+from qorch.backends.noisy.mitigated import ReadoutMitigated, compare_readout
 from qorch.backends.noisy.mitigation import ReadoutCalibration, mitigate_outputs
 from qorch.backends.registry import resolve
 from tests.backends.fakes import FakeRuntimeJob, FakeRuntimeService, program_result
@@ -149,9 +149,10 @@ def test_calibration_circuits_run_in_the_same_local_mode_job() -> None:
     adapter = _ibm(FakeRuntimeService(device=device))
     template = CircuitTemplate(3, 1, observables=("z", "zz"))
     b = batch(template, 6, 8000, seed=4)
-    handle = adapter.run_batch(b)
-    out = handle.result(timeout=300)
-    calibration = handle.calibration(0)  # type: ignore[attr-defined]
+    side = compare_readout(adapter, b, timeout=300)  # one job: data and calibration items
+    out, calibration = side.mitigated, side.calibration
+    assert calibration.source.startswith("calibration circuits in IBM job")
+    np.testing.assert_allclose(out, mitigate_outputs(template, side.raw, calibration))
     from qorch.backends.ibm.mitigated import measured_qubits
 
     physical = measured_qubits(adapter.isa_circuit(template))
@@ -170,3 +171,22 @@ def test_calibration_refuses_unusable_readout() -> None:
         ReadoutCalibration((0.5,), (0.45,), "test")
     assert isinstance(resolve("braket_sv", mitigate="readout"), LocalBackend)
     assert not isinstance(resolve("fake_brisbane", mitigate="readout"), ReadoutMitigated)
+
+
+def test_compare_readout_gives_both_sides_of_one_run() -> None:
+    template = TEMPLATES[0]
+    b = CircuitBatch(template, rows(template, 4, seed=3), 2000, seed=8)
+    for backend in (resolve("fake_brisbane"), resolve("fake_brisbane", mitigate="readout")):
+        side = compare_readout(backend, b)
+        np.testing.assert_array_equal(side.raw, resolve("fake_brisbane").run_batch(b).result())
+        np.testing.assert_allclose(side.mitigated,
+                                   mitigate_outputs(template, side.raw, side.calibration))
+    data = np.zeros((4, 100, 4), dtype=bool)
+    zeros, ones = np.zeros((1, 100, 4), dtype=bool), np.ones((1, 100, 4), dtype=bool)
+    zeros[0, :5, 2] = True
+    job = FakeRuntimeJob("c1", ["DONE"], result=program_result(data, zeros, ones))
+    handle = _ibm(FakeRuntimeService(jobs={"c1": job})).retrieve("c1", b)
+    np.testing.assert_allclose(handle.raw(0)[:, 2], 1.0)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(handle.result(0)[:, 2], (1.0 + 0.05) / 0.95)
+    with pytest.raises(CapabilityError, match="mitigate='readout'"):
+        compare_readout(resolve("statevector"), b)
