@@ -129,6 +129,7 @@ def compile_program(template: CircuitTemplate, circuit: Any, model: Any | None) 
     cindex = {c: i for i, c in enumerate(circuit.clbits)}
     steps: list[tuple[tuple[int, ...], Step]] = []
     measured: dict[int, int] = {}
+    errors: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
     for inst in circuit.data:
         op, qubits = inst.operation, tuple(qindex[q] for q in inst.qubits)
         if op.name in SKIPPED:
@@ -140,8 +141,10 @@ def compile_program(template: CircuitTemplate, circuit: Any, model: Any | None) 
             continue
         if len(qubits) > 2 or getattr(op, "condition", None) is not None:
             raise EngineUnsupported(f"instruction {op.name} on {len(qubits)} qubits runs on Aer")
-        error = error_ptm(quantum_error(model, op.name, qubits) if model else None, len(qubits))
-        steps.append((qubits, _step(template, op, error, n_params)))
+        if (op.name, qubits) not in errors:  # one instruction recurs on a qubit many times
+            errors[op.name, qubits] = error_ptm(
+                quantum_error(model, op.name, qubits) if model else None, len(qubits))
+        steps.append((qubits, _step(template, op, errors[op.name, qubits], n_params)))
     if sorted(measured) != list(range(template.n_qubits)):
         raise EngineUnsupported("the circuit must measure template qubit i into clbit i")
     n = len(circuit.qubits)
