@@ -23,6 +23,8 @@ from qorch.backends.noisy.program import Program, compile_program
 
 # Used qubits up to which the torch engine runs a circuit; its density matrix has 4^n entries.
 MAX_ENGINE_QUBITS = 10
+# Autograd keeps every intermediate state for the backward pass; refuse beyond this.
+MAX_AUTOGRAD_BYTES = 4 * 2**30
 
 # (circuit measured into template bits, its Aer noise model) of a template, as the Aer path runs it
 CircuitSource = Callable[[CircuitTemplate], tuple[Any, Any]]
@@ -105,6 +107,8 @@ class TorchNoisyEngine:
         the exact noisy gradients (exact + (sampled - exact).detach())."""
         dtype = inputs.dtype if inputs.dtype in (torch.float32, torch.float64) else torch.float64
         engine = self.engine(template, dtype, inputs.device)
+        if torch.is_grad_enabled() and (inputs.requires_grad or weights.requires_grad):
+            self._check_memory(engine, inputs.shape[0], dtype)
         shared = weights.dim() == 1
         w = weights.reshape(1, -1) if shared else weights
         group = None if shared else torch.arange(inputs.shape[0], device=inputs.device)
@@ -119,9 +123,22 @@ class TorchNoisyEngine:
         return (exact + (sampled - exact).detach()).to(inputs.dtype)
 
 
+    def _check_memory(self, engine: NoisyEngine, rows: int, dtype: torch.dtype) -> None:
+        """Refuse, before it runs, an autograd pass whose saved states would not fit."""
+        size = 4**engine.program.n_axes
+        ops = max(len(engine.program.body), 1)
+        states = min(rows * engine.schedule.cost * size,
+                     engine.template.n_outputs * ops * size)
+        need = states * torch.finfo(dtype).bits // 8
+        if need > MAX_AUTOGRAD_BYTES:
+            raise CapabilityError(
+                f"noise-aware training of this circuit on {self.backend} would keep about "
+                f"{need / 2**30:.0f} GiB of states for {rows} rows: use --gradient "
+                "parameter-shift, fewer qubits, a smaller --batch-size or a chain entangler")
+
+
 def sample(probs: torch.Tensor, shots: int, generator: torch.Generator | None) -> torch.Tensor:
     """Multinomial counts [R, 2^n] of `shots` draws per row (the exact simulator's sampler)."""
     from qorch.backends.simulator.engine import sample_counts
 
     return sample_counts(probs.detach().to(torch.float64), shots, generator)
-

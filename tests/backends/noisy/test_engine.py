@@ -117,3 +117,11 @@ def test_the_aer_engine_is_selectable_and_not_differentiable() -> None:
         resolve("statevector", engine="aer")
     with pytest.raises(CapabilityError, match="unknown engine"):
         resolve("fake_brisbane", engine="gpu")
+
+
+def test_autograd_that_would_not_fit_in_memory_is_refused_before_it_runs() -> None:
+    wide = CircuitTemplate(10, 6, "angle-ry", "ry", "cnot-ring", ("z",))
+    backend = resolve("aer", noise="depol2=0.01")
+    x = torch.zeros(512, 10, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(CapabilityError, match="GiB of states for 512 rows"):
+        backend.evaluate(wide, x, torch.zeros(wide.n_weights, dtype=torch.float64), None, None)
