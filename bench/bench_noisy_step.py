@@ -9,11 +9,11 @@ with 1024 shots, in one process, on the same rows:
                     same ISA circuit, rows and observables (z and zz)
 and the noise-aware step (autograd through the noise, shots in the forward pass, float32
 like the CNN's features) on the engine. Engine figures are the median of --repeats after a
-warm-up (compiled programs cached, as in a training job); the Aer path the median of 3;
-local mode one warm run, on all rows or on the first --peer-rows of them (then the per-step
-figure is scaled by rows and marked so). torch runs on --threads threads (1: like a job with
+warm-up (compiled programs cached, as in a training job); the Aer path the median of 3 (one run
+above 4 qubits); local mode one warm run, on all rows or on the first --peer-rows of them (then
+the per-step figure is scaled by rows and marked so). torch runs on --threads threads (1: like a job with
 --cpus 1, the default). Usage:
-  python bench/bench_noisy_step.py [--qubits 4 8] [--repeats 7] [--peer-rows 0] [--threads 1]
+  python bench/bench_noisy_step.py [--qubits 4 8] [--repeats 7] [--peer-rows 8:256] [--threads 1]
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ SHOTS = 1024
 BATCH = 32
 
 
-def median_s(fn: Callable[[int], Any], repeats: int) -> float:
-    fn(-1)  # warm-up: compile, caches, threads
+def median_s(fn: Callable[[int], Any], repeats: int,
+             warm: Callable[[], Any] | None = None) -> float:
+    (warm or (lambda: fn(-1)))()  # warm-up: compile, caches, threads
     times = []
     for k in range(repeats):
         start = time.perf_counter()
@@ -110,7 +111,8 @@ def bench_width(qubits: int, repeats: int, peer_rows: int) -> dict[str, Any]:
                                            ).result()
 
     engine_s = median_s(run(engine), repeats)
-    aer_s = median_s(run(aer), 3)
+    aer_s = median_s(run(aer), 3 if qubits <= 4 else 1,
+                     lambda: aer.run_batch(CircuitBatch(template, rows[:4], SHOTS)).result())
     peer = rows if not peer_rows or peer_rows >= len(rows) else rows[:peer_rows]
     local_s, evs = runtime_local(template, peer)
     local_step_s = local_s * len(rows) / len(peer)
@@ -137,15 +139,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qubits", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--peer-rows", type=int, default=0,
-                        help="run local mode on only this many of the rows (0: all)")
+    parser.add_argument("--peer-rows", nargs="*", default=[],
+                        help="QUBITS:ROWS pairs: run local mode on only the first ROWS rows "
+                             "at that width (default: all rows)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     load = os.getloadavg()
     report: dict[str, Any] = {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                               "load_average_before": [round(v, 2) for v in load]}
-    report["widths"] = {str(q): bench_width(q, args.repeats, args.peer_rows)
+    subset = {int(q): int(r) for q, r in (pair.split(":") for pair in args.peer_rows)}
+    report["widths"] = {str(q): bench_width(q, args.repeats, subset.get(q, 0))
                         for q in args.qubits}
     report["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(report, indent=2))
