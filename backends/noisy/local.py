@@ -28,6 +28,10 @@ MAX_AUTOGRAD_BYTES = 4 * 2**30
 
 # (circuit measured into template bits, its Aer noise model) of a template, as the Aer path runs it
 CircuitSource = Callable[[CircuitTemplate], tuple[Any, Any]]
+# Compiled programs (or why not) per (backend and noise, template hash), for every adapter of
+# the process: a job's planning, driver and simulators build their own adapters.
+_programs: dict[tuple[str, str], Program | str] = {}
+_lock = threading.Lock()
 
 
 def check_engine(engine: str) -> str:
@@ -40,16 +44,15 @@ class TorchNoisyEngine:
     """Compiles each template once; runs batches exactly or with seeded shots, or under
     autograd. `why_not(template)` says why a template stays on the Aer path."""
 
-    def __init__(self, backend: str, source: CircuitSource) -> None:
+    def __init__(self, backend: str, source: CircuitSource, noise_key: str = "") -> None:
         self.backend, self.source = backend, source
-        self._programs: dict[str, Program | str] = {}
+        self._key = f"{backend}|{noise_key}"  # programs are shared by adapters with this key
         self._engines: dict[tuple[str, torch.dtype, str], NoisyEngine] = {}
-        self._lock = threading.Lock()
 
     def program(self, template: CircuitTemplate) -> Program | str:
         """The compiled program, or the reason the engine does not take this template."""
-        with self._lock:
-            hit = self._programs.get(template.hash)
+        with _lock:
+            hit = _programs.get((self._key, template.hash))
         if hit is not None:
             return hit
         circuit, model = self.source(template)
@@ -62,8 +65,8 @@ class TorchNoisyEngine:
                 result = compile_program(template, circuit, model)
             except EngineUnsupported as err:
                 result = str(err)
-        with self._lock:
-            self._programs[template.hash] = result
+        with _lock:
+            _programs[self._key, template.hash] = result
         return result
 
     def why_not(self, template: CircuitTemplate) -> str | None:
@@ -77,11 +80,11 @@ class TorchNoisyEngine:
             raise CapabilityError(f"{self.backend} cannot differentiate this circuit: {program}; "
                                   "use --gradient parameter-shift or spsa")
         key = (template.hash, dtype, str(device))
-        with self._lock:
+        with _lock:
             hit = self._engines.get(key)
         if hit is None:
             hit = NoisyEngine(template, program, dtype, device)
-            with self._lock:
+            with _lock:
                 self._engines[key] = hit
         return hit
 

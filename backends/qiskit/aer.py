@@ -80,7 +80,7 @@ class AerBackend(LocalBackend):
             seeded=True,
         )
         self._simulators: dict[bool, Any] = {}
-        self._torch = TorchNoisyEngine("aer", self._measured)
+        self._torch = TorchNoisyEngine("aer", self._measured, self.noise.to_string())
         self._model: Any = None
 
     def noise_model(self) -> Any:
