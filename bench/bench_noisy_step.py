@@ -11,8 +11,8 @@ and the noise-aware step (autograd through the noise, shots in the forward pass,
 like the CNN's features) on the engine. Engine figures are the median of --repeats after a
 warm-up (compiled programs cached, as in a training job); the Aer path the median of 3 (one run
 above 4 qubits); local mode one warm run, on all rows or on the first --peer-rows of them (then
-the per-step figure is scaled by rows and marked so). torch runs on --threads threads (1: like a job with
---cpus 1, the default). Usage:
+the per-step figure is scaled by rows and marked so). torch runs on --threads threads (1: like
+a job with --cpus 1, the default). Usage:
   python bench/bench_noisy_step.py [--qubits 4 8] [--repeats 7] [--peer-rows 8:256] [--threads 1]
 """
 

@@ -163,6 +163,10 @@ def with_readout_mitigation(backend: Backend, symmetric_flip: float = 0.0) -> Ba
     """The backend with readout-corrected outputs (local ones stay local)."""
     if isinstance(backend, LocalBackend):
         return MitigatedLocal(backend, symmetric_flip)
+    if backend.capabilities.kind == "hardware":
+        # Its readout errors are only known by measuring them, in the same job.
+        raise CapabilityError(f"{backend.name} does not send readout calibration circuits yet; "
+                              "--mitigate readout runs on local backends and ibm_<device>")
     return ReadoutMitigated(backend, symmetric_flip)
 
 

@@ -170,6 +170,8 @@ def test_calibration_refuses_unusable_readout() -> None:
     with pytest.raises(ProviderJobError, match="too noisy to invert"):
         ReadoutCalibration((0.5,), (0.45,), "test")
     assert isinstance(resolve("braket_sv", mitigate="readout"), LocalBackend)
+    with pytest.raises(CapabilityError, match="does not send readout calibration circuits"):
+        resolve("braket:arn:aws:braket:us-east-1::device/qpu/ionq/Aria-1", mitigate="readout")
     assert not isinstance(resolve("fake_brisbane", mitigate="readout"), ReadoutMitigated)
 
 
