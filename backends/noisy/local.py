@@ -93,7 +93,7 @@ class TorchNoisyEngine:
         """Outputs [R, n_outputs]: exact, or from `shots` draws per row seeded by `seed`."""
         engine = self.engine(template, torch.float64, torch.device("cpu"))
         n = template.n_inputs
-        weights, group = np.unique(params[:, n:], axis=0, return_inverse=True)
+        weights, group = weight_sets(params[:, n:])
         x = torch.from_numpy(np.ascontiguousarray(params[:, :n]))
         w = torch.from_numpy(np.ascontiguousarray(weights))
         g = torch.from_numpy(group.reshape(-1).astype(np.int64))
@@ -138,6 +138,14 @@ class TorchNoisyEngine:
                 f"noise-aware training of this circuit on {self.backend} would keep about "
                 f"{need / 2**30:.0f} GiB of states for {rows} rows: use --gradient "
                 "parameter-shift, fewer qubits, a smaller --batch-size or a chain entangler")
+
+
+def weight_sets(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct weight rows, the index of each row's): a parameter-shift batch has a few."""
+    rows = np.ascontiguousarray(weights)
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, group = np.unique(keys, return_index=True, return_inverse=True)
+    return rows[first], group.reshape(-1)
 
 
 def sample(probs: torch.Tensor, shots: int, generator: torch.Generator | None) -> torch.Tensor:

@@ -75,9 +75,8 @@ class Matrices:
             else:
                 assert s.basis is not None
                 theta = params @ s.coefficients + s.offset  # [B]
-                m = s.basis[0] + torch.einsum(
-                    "b,ij->bij", torch.cos(theta), s.basis[1]) + torch.einsum(
-                    "b,ij->bij", torch.sin(theta), s.basis[2])  # fmt: skip
+                trig = torch.stack([torch.ones_like(theta), torch.cos(theta), torch.sin(theta)], 1)
+                m = (trig @ s.basis.reshape(3, d * d)).reshape(-1, d, d)
             out = m if out is None else torch.matmul(m, out)
         if out is None:
             return torch.eye(d, dtype=self.dtype, device=self.device).unsqueeze(0)
