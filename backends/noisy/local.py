@@ -125,7 +125,6 @@ class TorchNoisyEngine:
         sampled = sampled.to(exact.dtype).to(exact.device)
         return (exact + (sampled - exact).detach()).to(inputs.dtype)
 
-
     def _check_memory(self, engine: NoisyEngine, rows: int, dtype: torch.dtype) -> None:
         """Refuse, before it runs, an autograd pass whose saved states would not fit."""
         size = 4**engine.program.n_axes

@@ -38,10 +38,6 @@ class Step:
     coefficients: np.ndarray  # [n_params]
     offset: float
 
-    @property
-    def parameterised(self) -> bool:
-        return self.rotation is not None
-
 
 @dataclass(frozen=True)
 class BodyOp:
@@ -55,6 +51,8 @@ class BodyOp:
 
 @dataclass(frozen=True)
 class Program:
+    """A circuit split into per-axis prefixes, body ops and per-axis suffixes, plus readout."""
+
     n_axes: int  # used qubits, in engine axis order
     n_params: int
     prefix: tuple[tuple[Step, ...], ...]  # per axis
