@@ -16,6 +16,8 @@ from qorch.backends.errors import CapabilityError
 if TYPE_CHECKING:
     import torch
 
+    from qorch.backends.noisy.mitigation import ReadoutCalibration
+
 BackendKind = Literal["simulator", "noisy-emulator", "hardware"]
 
 
@@ -149,8 +151,9 @@ class JobHandle(ABC):
 
 
 class Backend(ABC):
-    """Where circuits run. Optional parts (evaluate, calibration_report, estimate_cost, close)
-    have defaults here; `capabilities` says which of them mean something."""
+    """Where circuits run. Optional parts (evaluate, calibration_report, readout_calibration,
+    estimate_cost, close) have defaults here; `capabilities` says which of them mean
+    something."""
 
     name: str
     capabilities: Capabilities
@@ -215,6 +218,12 @@ class Backend(ABC):
 
     def calibration_report(self, template: CircuitTemplate) -> dict[str, Any] | None:
         """Device, calibration date, layout and error rates of the qubits used, if any."""
+        return None
+
+    def readout_calibration(self, template: CircuitTemplate) -> ReadoutCalibration | None:
+        """Readout confusion of the qubits `template` is measured on, where the backend knows it
+        without running anything (a device snapshot, a noise model): what `--mitigate readout`
+        inverts. None where it must be measured (hardware: calibration circuits in the job)."""
         return None
 
     def estimate_cost(self, n_circuits: int, shots: int) -> dict[str, Any] | None:

@@ -9,6 +9,10 @@ from qorch.backends.contract import Backend, BackendKind
 from qorch.backends.credentials import Credentials
 from qorch.backends.noise import NoiseSpec
 
+# Simulators of a noisy local backend (fake_<device>, aer --noise): the torch density-matrix
+# engine (default), or Aer's.
+ENGINES = ("torch", "aer")
+
 
 @dataclass(frozen=True)
 class BackendRequest:
@@ -19,6 +23,8 @@ class BackendRequest:
     noise: NoiseSpec = field(default_factory=NoiseSpec)
     seed: int | None = None
     credentials: Credentials = field(default_factory=Credentials)
+    engine: str | None = None  # noisy local backends: "torch" (their default) or "aer"
+    mitigate: str | None = None  # "readout": outputs corrected for readout errors
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from qorch.backends.errors import BackendError, CapabilityError
 from qorch.backends.family import BackendInfo, BackendRequest, Family
 from qorch.backends.ibm.family import FAMILY as IBM
 from qorch.backends.noise import NoiseSpec, parse_noise
+from qorch.backends.noisy.mitigated import with_readout_mitigation
+from qorch.backends.noisy.mitigation import check_mitigation
 from qorch.backends.pennylane.family import FAMILY as PENNYLANE
 from qorch.backends.qiskit.family import FAMILY as QISKIT
 from qorch.backends.simulator.family import FAMILY as SIMULATOR
@@ -38,15 +40,25 @@ def resolve(
     noise: str | NoiseSpec | None = None,
     seed: int | None = None,
     credentials: Credentials | None = None,
+    engine: str | None = None,
+    mitigate: str | None = None,
 ) -> Backend:
     """The adapter for a backend name; refuses bad names and noise it cannot take in one line.
 
     No network is used here: cloud adapters connect on their first validate()/run_batches().
     `seed` makes local simulators reproducible for batches that carry no seed of their own.
+    `engine` picks the simulator of a noisy local backend ("torch" or "aer"); `mitigate`
+    ("readout") corrects every output for readout errors.
     """
     spec = parse_noise(noise)
-    request = BackendRequest(name.strip(), shots, spec, seed, credentials or Credentials())
+    request = BackendRequest(name.strip(), shots, spec, seed, credentials or Credentials(),
+                             engine, check_mitigation(mitigate))
     backend = family_of(request.name).create(request)
+    if engine is not None and getattr(backend, "engine", None) != engine:
+        raise CapabilityError(f"{request.name} has no --engine choice (fake_<device> and aer "
+                              "take --engine torch|aer)")
+    if request.mitigate and getattr(backend, "mitigation", None) != request.mitigate:
+        backend = with_readout_mitigation(backend, spec.readout)
     if not spec.is_noiseless and not backend.capabilities.supports_noise:
         takers = [r.name for r in describe_all() if r.noise.startswith("--noise")]
         raise CapabilityError(

@@ -32,6 +32,12 @@ Noise = Annotated[str | None, typer.Option(
     help="Noise for backends that take it (aer, braket_dm), e.g. depol1=0.001,depol2=0.01.")]
 DataDir = Annotated[Path | None, typer.Option(
     help="Folder with the IDX .gz files; default QORCH_DATA_DIR, else a download cache.")]
+Engine = Annotated[str | None, typer.Option(
+    help="Simulator of fake_<device> and aer --noise: torch (the default: batched density "
+         "matrices, differentiable) or aer (for cross-checks).")]
+Mitigate = Annotated[str | None, typer.Option(
+    help="readout: correct outputs for readout errors (device calibration on fake devices and "
+         "noise models, calibration circuits in the same job on hardware).")]
 
 
 def _launch(spec: Any, ray_address: str | None, detach: bool, dry_run: bool,
@@ -85,6 +91,8 @@ def submit_train(
         help="SPSA directions per sample (with --gradient spsa).")] = None,
     checkpoint_every: Annotated[int, typer.Option(
         help="Also checkpoint every N steps (0: at each epoch only).")] = 0,
+    engine: Engine = None,
+    mitigate: Mitigate = None,
     cpus: Cpus = 1,
     max_restarts: MaxRestarts = 3,
     resources: Resources = None,
@@ -101,7 +109,7 @@ def submit_train(
         noise=noise, qubits=qubits, layers=layers, encoding=encoding, rotations=rotations,
         entangler=entangler, init=init, trunk=trunk, schedule=schedule, gradient=gradient,
         spsa_samples=spsa_samples, checkpoint_every=checkpoint_every, cpus=cpus,
-        max_restarts=max_restarts, data_dir=data_dir,
+        max_restarts=max_restarts, data_dir=data_dir, engine=engine, mitigate=mitigate,
         observables=tuple(words(observables)) if observables is not None else None,
         classes=tuple(labels(classes)) if classes is not None else None,
         resources=pairs(resources) if resources is not None else None,
@@ -120,6 +128,8 @@ def submit_infer(
         help="Images per circuit batch (default: as few provider jobs as the backend "
              "allows).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the shot sampling.")] = 0,
+    engine: Engine = None,
+    mitigate: Mitigate = None,
     cpus: Cpus = 1,
     max_restarts: MaxRestarts = 3,
     resources: Resources = None,
@@ -133,6 +143,6 @@ def submit_infer(
     confusion matrix."""
     options: dict[str, Any] = dict(
         backend=backend, shots=shots, noise=noise, test_size=test_size, batch_size=batch_size,
-        seed=seed, cpus=cpus, max_restarts=max_restarts, data_dir=data_dir,
-        resources=pairs(resources) if resources is not None else None)
+        seed=seed, cpus=cpus, max_restarts=max_restarts, data_dir=data_dir, engine=engine,
+        mitigate=mitigate, resources=pairs(resources) if resources is not None else None)
     _launch(service().infer_spec(source, options), ray_address, detach, dry_run, as_json)

@@ -8,7 +8,9 @@ from typing import Any
 
 from qorch.backends.circuits.template import CircuitTemplate
 from qorch.backends.errors import BackendError, NoiseSpecError, TemplateError
+from qorch.backends.family import ENGINES
 from qorch.backends.noise import parse_noise
+from qorch.backends.noisy.mitigation import MITIGATIONS
 from qorch.backends.registry import family_of
 from qorch.jobs.data.datasets import DATASETS, SPLIT_SIZES
 from qorch.jobs.errors import SpecError
@@ -116,6 +118,8 @@ class TrainSpec:
     trunk: str | None = None
     head: str | None = None
     recipe: str | None = None
+    engine: str | None = None
+    mitigate: str | None = None
     circuit: CircuitTemplate | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -144,6 +148,10 @@ class TrainSpec:
             if self.backend != DEFAULT_BACKEND:
                 raise SpecError(f"--backend {self.backend} would be ignored: model cnn runs no "
                                 "circuits (choose a quantum model or leave --backend out)")
+            for name in ("engine", "mitigate"):
+                if getattr(self, name) is not None:
+                    raise SpecError(f"{flag(name)} {getattr(self, name)} would be ignored: "
+                                    "model cnn has no quantum layer")
             return
         self._check_quantum()
 
@@ -191,6 +199,10 @@ class TrainSpec:
                 raise SpecError(f"--noise: {err}") from None
         if self.gradient is not None:
             _choice("gradient", self.gradient, GRADIENTS)
+        if self.engine is not None:
+            _choice("engine", self.engine, ENGINES)
+        if self.mitigate is not None:
+            _choice("mitigate", self.mitigate, MITIGATIONS)
         if self.spsa_samples is not None:
             if self.gradient != "spsa":
                 raise SpecError(f"--spsa-samples {self.spsa_samples} would be ignored: it only "
@@ -258,7 +270,7 @@ def _shown(value: object) -> str:
 
 # What an inference takes from its own options rather than from the training spec.
 EVALUATION_FIELDS = ("backend", "shots", "noise", "test_size", "seed", "cpus", "max_restarts",
-                     "resources", "data_dir")
+                     "resources", "data_dir", "engine", "mitigate")
 TRAINING_ONLY = ("gradient", "spsa_samples", "checkpoint_every", "train_size", "batch_size")
 
 
@@ -278,6 +290,8 @@ class InferSpec:
     max_restarts: int = 3
     resources: dict[str, float] | None = None
     data_dir: str | None = None
+    engine: str | None = None
+    mitigate: str | None = None
     model: TrainSpec = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -58,7 +58,8 @@ def check(settings: Settings, spec: JobSpec) -> Checked:
         return Checked(spec, *data_sizes(settings, model), None, None)
     # Cheapest first: names and capabilities, then the data, then the provider (network).
     backend = resolve(model.backend, shots=model.shots, noise=model.noise, seed=model.seed,
-                      credentials=settings.credentials)
+                      credentials=settings.credentials, engine=model.engine,
+                      mitigate=model.mitigate)
     setup = quantum_setup(model, backend.capabilities, backend.name)
     n_train, n_test = data_sizes(settings, model)
     backend.validate(model.template(), setup.shots)

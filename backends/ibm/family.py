@@ -30,9 +30,15 @@ def create(request: BackendRequest) -> Backend:
                 f"unknown fake device {request.name!r}{hint} (`qorch backends --all` lists all "
                 f"{len(canonical_fake_names())})"
             )
-        return FakeDeviceBackend(request.name, seed=request.seed)
+        return FakeDeviceBackend(request.name, seed=request.seed,
+                                 engine=request.engine or "torch")
     from qorch.backends.ibm.runtime import IBMRuntimeBackend
 
+    if request.mitigate == "readout":
+        from qorch.backends.ibm.mitigated import ReadoutMitigatedIBM
+
+        return ReadoutMitigatedIBM(request.name, shots=request.shots,
+                                   credentials=request.credentials)
     return IBMRuntimeBackend(request.name, shots=request.shots, credentials=request.credentials)
 
 
@@ -57,7 +63,7 @@ def describe(credentials: Credentials) -> list[BackendInfo]:
     classes = fake_device_classes()
     rows = [
         BackendInfo(name, "emulators", "noisy-emulator", snapshot_qubits(classes[name]),
-                    "calibration", note="IBM snapshot: ISA, layout and noise")
+                    "calibration", note="IBM snapshot: ISA, layout and noise; torch engine")
         for name in canonical_fake_names()
     ]
     present = credentials.ibm_present

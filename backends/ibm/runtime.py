@@ -180,6 +180,8 @@ class IBMRuntimeBackend(Backend):
                 isa = self.isa_circuit(b.template)
                 values = parameter_matrix(b.template, isa, b.inputs, b.weights)
                 program.append_circuit_item(isa, circuit_arguments=values)
+            for circuit in self.extra_items(batches):
+                program.append_circuit_item(circuit)
             executor = Executor(mode=self._mode())
             # Each batch's tag, and tag#item: find_tagged() finds the job and the batch in it.
             executor.options.environment.job_tags = [
@@ -189,7 +191,14 @@ class IBMRuntimeBackend(Backend):
             raise
         except Exception as err:
             raise classify(err, f"sending to {self.name}") from err
-        items = dict(enumerate(batches))
+        return self.handle(job, dict(enumerate(batches)))
+
+    def extra_items(self, batches: Sequence[CircuitBatch]) -> list[Any]:
+        """Parameter-free circuits sent after the batches in the same job (none here; readout
+        mitigation adds its calibration circuits)."""
+        return []
+
+    def handle(self, job: Any, items: dict[int, CircuitBatch]) -> IBMJobHandle:
         return IBMJobHandle(job, items, self.name, self._poll)
 
     def retrieve(self, provider_job_id: str, batch: CircuitBatch, item: int = 0) -> IBMJobHandle:
@@ -199,7 +208,7 @@ class IBMRuntimeBackend(Backend):
             raise
         except Exception as err:
             raise classify(err, f"retrieving job {provider_job_id}") from err
-        return IBMJobHandle(job, {item: batch}, self.name, self._poll)
+        return self.handle(job, {item: batch})
 
     def find_tagged(self, tag: str) -> tuple[str, int] | None:
         try:

@@ -13,12 +13,12 @@ NAME = "aer"
 def create(request: BackendRequest) -> Backend:
     from qorch.backends.qiskit.aer import AerBackend
 
-    return AerBackend(seed=request.seed, noise=request.noise)
+    return AerBackend(seed=request.seed, noise=request.noise, engine=request.engine or "torch")
 
 
 def describe(_: Credentials) -> list[BackendInfo]:
     return [BackendInfo(NAME, "simulators", "simulator", MAX_QUBITS, "--noise",
-                        note="qiskit-aer; density matrix when noisy")]
+                        note="qiskit-aer; noisy: torch density-matrix engine (or --engine aer)")]
 
 
 FAMILY = Family(forms=NAME, owns=lambda name: name == NAME, create=create, describe=describe)

@@ -19,7 +19,8 @@ def readout_head(n_outputs: int, n_classes: int, head: str) -> nn.Module:
     """The classical readout of the circuit's outputs: one linear map, or a small MLP."""
     if head == "linear":
         return nn.Linear(n_outputs, n_classes)
-    return nn.Sequential(nn.Linear(n_outputs, MLP_WIDTH), nn.ReLU(), nn.Linear(MLP_WIDTH, n_classes))
+    return nn.Sequential(nn.Linear(n_outputs, MLP_WIDTH), nn.ReLU(),
+                         nn.Linear(MLP_WIDTH, n_classes))
 
 
 def to_angles(features: torch.Tensor) -> torch.Tensor:

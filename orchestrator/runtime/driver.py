@@ -75,7 +75,8 @@ def prepare_backend(spec: TrainSpec, settings: Settings, ctx: StoreContext,
 
     ctx.set_phase(f"preparing backend {spec.backend}")
     backend = resolve(spec.backend, shots=spec.shots, noise=spec.noise, seed=spec.seed,
-                      credentials=settings.credentials)
+                      credentials=settings.credentials, engine=spec.engine,
+                      mitigate=spec.mitigate)
     template = spec.template()
     setup = quantum_setup(spec, backend.capabilities, backend.name, default_shots)
     backend.validate(template, setup.shots)

@@ -35,12 +35,24 @@ class GatewayKey:
     backend: str
     shots: int | None
     noise: str | None
+    engine: str | None = None  # a noisy local backend's non-default engine
+    mitigate: str | None = None
 
     @property
     def actor_name(self) -> str:
         from qorch.orchestrator.runtime.names import GATEWAY_PREFIX
 
-        return f"{GATEWAY_PREFIX}{self.backend}/{self.shots or 'exact'}/{self.noise or 'none'}"
+        options = "".join(f"/{k}={v}" for k, v in (("engine", self.engine),
+                                                   ("mitigate", self.mitigate)) if v)
+        return (f"{GATEWAY_PREFIX}{self.backend}/{self.shots or 'exact'}/"
+                f"{self.noise or 'none'}{options}")
+
+    @classmethod
+    def of(cls, backend: Backend, shots: int | None, noise: str | None) -> GatewayKey:
+        """The key of a resolved backend: its name and the options it was resolved with."""
+        engine = getattr(backend, "engine", None)
+        return cls(backend.name, shots, noise, None if engine == "torch" else engine,
+                   getattr(backend, "mitigation", None))
 
 
 @dataclass
@@ -143,7 +155,8 @@ def backend_for(key: GatewayKey, credentials: Any) -> Backend:
 
     if key not in _backends:
         _backends[key] = resolve(key.backend, shots=key.shots, noise=key.noise,
-                                 credentials=credentials)
+                                 credentials=credentials, engine=key.engine,
+                                 mitigate=key.mitigate)
     return _backends[key]
 
 

@@ -65,7 +65,7 @@ def gateway_sender(settings: Settings, backend: Backend, noise: str | None) -> S
     import ray
 
     def send(part: CircuitBatch, key: LedgerKey) -> tuple[str, int, JobHandle]:
-        gateway = gateway_actor(settings, GatewayKey(backend.name, part.shots, noise))
+        gateway = gateway_actor(settings, GatewayKey.of(backend, part.shots, noise))
         provider_job_id, item = ray.get(gateway.send.remote(part, key.tag))
         handle = GatewayHandle(gateway, provider_job_id, item,
                                lambda: backend.retrieve(provider_job_id, part, item))

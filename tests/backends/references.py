@@ -23,9 +23,13 @@ def pennylane_qnode(template: CircuitTemplate) -> Any:
         for i in range(n):
             enc(x[..., i], wires=i)
 
-    def entangle() -> None:
+    def entangle(layer: int) -> None:
         ring = template.entangler.endswith("ring")
         pairs = [(i, i + 1) for i in range(n - 1)] + ([(n - 1, 0)] if ring and n > 2 else [])
+        if template.entangler == "cnot-chain-reverse":
+            pairs = pairs[::-1]
+        elif template.entangler == "strong":  # PennyLane's StronglyEntanglingLayers ranges
+            pairs = [(i, (i + layer % (n - 1) + 1) % n) for i in range(n)] if n > 1 else []
         for a, b in pairs:
             (qml.CZ if template.entangler == "cz-ring" else qml.CNOT)(wires=[a, b])
 
@@ -41,16 +45,12 @@ def pennylane_qnode(template: CircuitTemplate) -> Any:
                 encode(inputs)
             for i in range(n):
                 w = weights[..., layer, i, :]
-                if template.rotations == "ry":
-                    qml.RY(w[..., 0], wires=i)
-                elif template.rotations == "rz":
-                    qml.RZ(w[..., 0], wires=i)
-                elif template.rotations == "ryrz":
-                    qml.RY(w[..., 0], wires=i)
-                    qml.RZ(w[..., 1], wires=i)
-                else:
+                if template.rotations == "rot":
                     qml.Rot(w[..., 0], w[..., 1], w[..., 2], wires=i)
-            entangle()
+                else:  # ry, rx, rz, ryrz: the gates in their order
+                    for r, gate in enumerate(template.rotation_gates):
+                        _ROT[gate](w[..., r], wires=i)
+            entangle(layer)
         out: list[Any] = []
         for obs in template.observables:
             if obs == "z":

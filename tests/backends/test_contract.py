@@ -47,6 +47,9 @@ LOCAL_NOISY: dict[str, Callable[[], Backend]] = {
     "fake_fez": lambda: resolve("fake_fez", seed=11),  # Heron: cz basis, 156 qubits
     "pennylane:default.mixed+noise": lambda: resolve("pennylane:default.mixed", noise=NOISE,
                                                      seed=11),
+    # The Aer path, kept selectable for cross-checks, under the same contract.
+    "fake_brisbane (aer engine)": lambda: resolve("fake_brisbane", seed=11, engine="aer"),
+    "aer+noise (aer engine)": lambda: resolve("aer", noise=NOISE, seed=11, engine="aer"),
 }
 CLOUD_NOISY: dict[str, Callable[[], Backend]] = {"ibm_manila (local mode)": _ibm_manila}
 NOISELESS = {**LOCAL_NOISELESS, **CLOUD_NOISELESS}
@@ -84,14 +87,15 @@ def test_noiseless_backends_agree_with_exact_within_5_standard_errors(
 @pytest.mark.parametrize("name", list(NOISY))
 def test_noisy_backends_contract_z_toward_zero(name: str) -> None:
     template = CircuitTemplate(3, 1, "angle-ry", "ry", "cnot-chain", ("z",))
-    b = batch(template, 24, SHOTS, seed=5)
+    b = batch(template, 24, 20 * SHOTS, seed=5)
     out = make(name).run_batch(b).result(timeout=120)[:, z_columns(template)]
     want = exact(b)[:, z_columns(template)]
     large = np.abs(want) > 0.5
     assert large.sum() >= 10
     # Depolarizing, damping and readout flips all pull <Z> toward 0 (damping toward +1 only
-    # on |1>-heavy states, outweighed here); shot noise on the mean is ~0.005.
-    assert np.abs(out[large]).mean() < np.abs(want[large]).mean() - 0.01
+    # on |1>-heavy states, outweighed here). The quietest device (fake_fez) pulls the mean by
+    # 0.009 exactly; shot noise on the mean is ~0.001 at these shots.
+    assert np.abs(out[large]).mean() < np.abs(want[large]).mean() - 0.005
     assert np.abs(out - want).mean() < 0.25, "noise too strong: outputs no longer track exact"
 
 
@@ -143,7 +147,7 @@ def test_exact_backends_without_shots_equal_statevector(name: str) -> None:
         torch.testing.assert_close(mine, theirs, atol=1e-10, rtol=0)
 
 
-@pytest.mark.parametrize("name", ["aer", "fake_manila", "ibm_manila (local mode)",
+@pytest.mark.parametrize("name", ["aer", "fake_brisbane (aer engine)", "ibm_manila (local mode)",
                                   "pennylane:lightning.qubit"])
 def test_a_non_differentiable_backend_says_so(name: str) -> None:
     import torch

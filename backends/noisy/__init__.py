@@ -1,0 +1,1 @@
+"""Noisy emulation in torch: batched Pauli-transfer density-matrix engine and readout mitigation."""
