@@ -51,7 +51,7 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
 
 
 def run_batch(backend: Any, batch: CircuitBatch) -> np.ndarray:
-    return backend.submit(batch).result()
+    return backend.run_batch(batch).result()
 
 
 def rate(rows: int, seconds: float) -> float:
@@ -70,7 +70,7 @@ def fake_brisbane(template: CircuitTemplate, params: np.ndarray, repeats: int) -
     rows = params.shape[0]
     batch = CircuitBatch(template, params, SHOTS)
     ours = FakeDeviceBackend("fake_brisbane", seed=7)
-    cold, warm, out = timed(lambda: ours.submit(batch).result(), repeats)
+    cold, warm, out = timed(lambda: ours.run_batch(batch).result(), repeats)
 
     device = FakeBrisbane()
     manager = generate_preset_pass_manager(
@@ -127,17 +127,18 @@ def aer_noise(template: CircuitTemplate, params: np.ndarray, repeats: int) -> di
     from qorch.backends.noise import parse_noise
     from qorch.backends.qiskit.aer import measured_circuit
     from qorch.backends.qiskit.compile import parameter_matrix
+    from qorch.backends.qiskit.noise import aer_noise_model
     from qorch.backends.registry import resolve
 
     rows = params.shape[0]
     batch = CircuitBatch(template, params, SHOTS)
     ours = resolve("aer", shots=SHOTS, noise=NOISE, seed=7)
-    _, warm, _ = timed(lambda: ours.submit(batch).result(), repeats)
+    _, warm, _ = timed(lambda: ours.run_batch(batch).result(), repeats)
     circuit = measured_circuit(template)
     values = parameter_matrix(template, circuit, batch.inputs, batch.weights)
     peer = AerSampler(
         default_shots=SHOTS,
-        options={"backend_options": {"noise_model": parse_noise(NOISE).aer_noise_model()}},
+        options={"backend_options": {"noise_model": aer_noise_model(parse_noise(NOISE))}},
     )
     _, p_warm, _ = timed(lambda: peer.run([(circuit, values)]).result(), repeats)
     return {
