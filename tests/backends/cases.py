@@ -18,7 +18,8 @@ from qorch.backends.circuits.template import (
 
 # Every layered combination, and the ranged and reversed entanglers on a few; the ZZ feature
 # map is checked against Qiskit's own (tests/backends/simulator/test_generic.py).
-COMBOS = list(itertools.product(LAYERED_ENCODINGS, ROTATIONS, LAYERED_ENTANGLERS)) + [
+COMBOS = [
+    *itertools.product(LAYERED_ENCODINGS, ROTATIONS, LAYERED_ENTANGLERS),
     ("angle-rx", "rot", "strong"), ("reupload-ry", "ry", "strong"),
     ("angle-ry", "ry", "cnot-chain-reverse"), ("angle-rz", "ryrz", "cnot-chain-reverse")]
 COMBO_IDS = ["/".join(c) for c in COMBOS]
