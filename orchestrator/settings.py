@@ -31,6 +31,7 @@ class Settings:
     heartbeat_timeout_s: float = 120.0
     idle_shutdown_s: float = 600.0
     gateway_window_s: float = 0.05
+    gateway_idle_s: float = 600.0
     store_retry_s: float = 300.0
     credentials: Credentials = field(default_factory=Credentials)
 
@@ -70,6 +71,7 @@ class Settings:
             heartbeat_timeout_s=_seconds(env, "QORCH_HEARTBEAT_TIMEOUT", 120.0),
             idle_shutdown_s=_seconds(env, "QORCH_IDLE_SHUTDOWN", 600.0),
             gateway_window_s=_seconds(env, "QORCH_GATEWAY_WINDOW", 0.05, low=0.0),
+            gateway_idle_s=_seconds(env, "QORCH_GATEWAY_IDLE", 600.0),
             store_retry_s=_seconds(env, "QORCH_STORE_RETRY", 300.0, low=0.0),
             credentials=_credentials(env),
         )

@@ -18,7 +18,9 @@ from qorch.orchestrator.store import ledger
 from qorch.orchestrator.store.ledger import LedgerKey
 
 POLL_SECONDS = 2.0
-Sender = Callable[[CircuitBatch, LedgerKey], tuple[str, int, JobHandle]]
+# (batch, key, still wanted?) -> (provider job id, item, handle); a sender that waits asks
+# `still wanted` now and then, which also keeps the job's heartbeat.
+Sender = Callable[[CircuitBatch, LedgerKey, Callable[[], bool]], tuple[str, int, JobHandle]]
 
 
 def chunk_bounds(n_circuits: int, max_circuits_per_job: int) -> list[tuple[int, int]]:
@@ -35,7 +37,8 @@ def chunk_seed(seed: int | None, chunk: int) -> int | None:
 
 def direct_sender(backend: Backend) -> Sender:
     """Send straight to the backend: one provider job per batch."""
-    def send(part: CircuitBatch, key: LedgerKey) -> tuple[str, int, JobHandle]:
+    def send(part: CircuitBatch, key: LedgerKey, still_wanted: Callable[[], bool]
+             ) -> tuple[str, int, JobHandle]:
         handle = backend.run_batch(part, key.tag)
         return handle.provider_job_id, 0, handle
 
@@ -114,7 +117,10 @@ class LedgeredExecutor:
         # laptop) and superseded meanwhile must not send when it wakes.
         self.store.write(lambda session: None)
         try:
-            provider_job_id, item, handle = self.send(part, key)
+            provider_job_id, item, handle = self.send(part, key, lambda: not self.should_stop())
+        except JobStopped:
+            self._end(row_id, ledger.CANCELLED, "job cancelled")
+            raise
         except Exception as err:
             self._end(row_id, ledger.FAILED, str(err))
             raise

@@ -24,8 +24,11 @@ from qorch.orchestrator.runtime.names import SIMULATOR_PREFIX
 from qorch.orchestrator.settings import Settings
 
 log = logging.getLogger(__name__)
-IDLE_EXIT_S = 600.0  # a gateway nobody used for this long closes its backend and leaves
 KEEP_GROUPS = 512  # finished provider jobs kept for late waiters
+
+
+class GatewayClosedError(Exception):
+    """The gateway closed (idle) before taking the batch: nothing was sent; ask a new one."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,7 @@ class Gateway:
         self._busy_s = 0.0
         self._stats: dict[str, list[float]] = {"requests": [], "rows": [], "wait_s": []}
         self._simulators: SimulatorPool | None = None
+        self._closed = False
         threading.Thread(target=self._loop, name="qorch-gateway", daemon=True).start()
 
     # --- what jobs call ----------------------------------------------------------------------
@@ -236,6 +240,8 @@ class Gateway:
         """Queue a batch; returns (provider job id, item) once its group has been sent."""
         request = Request(batch, tag)
         with self._cond:
+            if self._closed:
+                raise GatewayClosedError(f"gateway {self.key.actor_name} has closed")
             self._queue.append(request)
             self._last_used = time.monotonic()
             self._cond.notify_all()
@@ -289,9 +295,12 @@ class Gateway:
 
     def _take(self) -> list[Request]:
         """Wait for a first batch, then the window for more; take what fits one provider job."""
+        idle = self.settings.gateway_idle_s
         with self._cond:
             while not self._queue:
-                if not self._cond.wait(timeout=30.0) and self._idle():
+                if not self._cond.wait(timeout=min(30.0, idle)) and self._idle():
+                    # Under the lock, so no batch is queued behind a loop that has ended.
+                    self._closed = True
                     return []
             first = self._queue[0].queued_at
         time.sleep(max(0.0, first + self.window - time.monotonic()))
@@ -306,7 +315,7 @@ class Gateway:
         return taken
 
     def _idle(self) -> bool:
-        return time.monotonic() - self._last_used > IDLE_EXIT_S
+        return time.monotonic() - self._last_used > self.settings.gateway_idle_s
 
     def _loop(self) -> None:
         previous: JobHandle | None = None
@@ -314,11 +323,13 @@ class Gateway:
             # Simulators are busy with the group before: let arrivals gather for the next one
             # (continuous batching). Providers queue on their side, so remote groups go at once.
             if isinstance(previous, FanOut):
-                previous.settle()
+                try:
+                    previous.settle()
+                except Exception:  # its jobs hear of it from their own waits
+                    log.exception("gateway %s: a group failed", self.key.actor_name)
             taken = self._take()
             if not taken:
-                log.info("gateway %s idle; closing", self.key.actor_name)
-                self.backend.close()
+                self._leave()
                 return
             started = time.monotonic()
             try:
@@ -329,6 +340,15 @@ class Gateway:
                     request.error = f"{type(err).__name__}: {err}"
                     request.sent.set()
             self._busy_s += time.monotonic() - started
+
+    def _leave(self) -> None:
+        """Idle: close the backend and end this actor, freeing its name for a new gateway."""
+        import ray
+
+        log.info("gateway %s idle; closing", self.key.actor_name)
+        self.backend.close()
+        if ray.is_initialized() and ray.get_runtime_context().get_actor_id() is not None:
+            ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
 
     def _send(self, taken: list[Request]) -> JobHandle:
         batches = [r.batch for r in taken]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from qorch.backends.contract import Backend, CircuitBatch, JobHandle
-from qorch.orchestrator.runtime.executor import Sender
-from qorch.orchestrator.runtime.gateway import GatewayKey, gateway_actor
+from qorch.backends.errors import ProviderJobError
+from qorch.jobs.errors import JobStopped
+from qorch.orchestrator.runtime.executor import POLL_SECONDS, Sender
+from qorch.orchestrator.runtime.gateway import GatewayClosedError, GatewayKey, gateway_actor
 from qorch.orchestrator.settings import Settings
 from qorch.orchestrator.store.ledger import LedgerKey
+
+SEND_TRIES = 3
 
 
 class GatewayHandle(JobHandle):
@@ -60,15 +65,38 @@ class GatewayHandle(JobHandle):
             self._direct.cancel()
 
 
+def _answer(ref: Any, still_wanted: Callable[[], bool]) -> Any:
+    """The gateway's answer, polling so the job keeps its heartbeat while its batch is queued."""
+    import ray
+
+    while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
+        if not still_wanted():
+            raise JobStopped("stopped while the batch waited at the gateway")
+    return ray.get(ref)
+
+
 def gateway_sender(settings: Settings, backend: Backend, noise: str | None) -> Sender:
     """Send through the gateway of (backend, shots, noise): batches of every job coalesced."""
     import ray
 
-    def send(part: CircuitBatch, key: LedgerKey) -> tuple[str, int, JobHandle]:
-        gateway = gateway_actor(settings, GatewayKey.of(backend, part.shots, noise))
-        provider_job_id, item = ray.get(gateway.send.remote(part, key.tag))
-        handle = GatewayHandle(gateway, provider_job_id, item,
-                               lambda: backend.retrieve(provider_job_id, part, item))
-        return provider_job_id, item, handle
+    def send(part: CircuitBatch, key: LedgerKey, still_wanted: Callable[[], bool]
+             ) -> tuple[str, int, JobHandle]:
+        for _ in range(SEND_TRIES):
+            gateway = gateway_actor(settings, GatewayKey.of(backend, part.shots, noise))
+            try:
+                provider_job_id, item = _answer(gateway.send.remote(part, key.tag), still_wanted)
+            except GatewayClosedError:  # closed when idle, before taking it: ask a new one
+                continue
+            except ray.exceptions.RayActorError:
+                # The gateway died holding the batch: it may have reached the provider.
+                found = backend.find_tagged(key.tag)
+                if found is None:
+                    continue
+                provider_job_id, item = found
+                return provider_job_id, item, backend.retrieve(provider_job_id, part, item)
+            fallback = partial(backend.retrieve, provider_job_id, part, item)
+            return provider_job_id, item, GatewayHandle(gateway, provider_job_id, item, fallback)
+        raise ProviderJobError(f"the gateway of {backend.name} went away {SEND_TRIES} times "
+                               "before taking the batch")
 
     return send

@@ -3,6 +3,8 @@ provider jobs, each job's numbers exactly what it gets alone, local rows fanned 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from sqlalchemy import select
@@ -74,3 +76,52 @@ def test_a_large_local_batch_fans_out_and_equals_the_in_process_run(settings: Se
     np.testing.assert_array_equal(outputs, resolve("statevector").run_batch(batch).result())
     names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)]
     assert sum(n.startswith("qorch-simulator-") for n in names) >= 2
+
+
+def test_an_idle_gateway_leaves_and_the_next_batch_finds_a_new_one(settings: Settings) -> None:
+    """A gateway unused for QORCH_GATEWAY_IDLE closes and frees its name; a later batch of the
+    same key is served by a new gateway, with the same numbers (it carries its seed)."""
+    import dataclasses
+
+    import ray
+
+    from qorch.orchestrator.runtime.cluster import connect
+    from qorch.orchestrator.runtime.sending import gateway_sender
+    from qorch.orchestrator.store.ledger import LedgerKey
+
+    settings = dataclasses.replace(settings, gateway_idle_s=1.0)
+    assert settings.ray_address is not None
+    connect(settings, settings.ray_address)
+    backend = resolve("statevector", shots=101)
+    key = GatewayKey.of(backend, 101, None)
+    template = TEMPLATES[2]
+    params = np.random.default_rng(5).uniform(-1, 1, (8, template.n_inputs +
+                                                    template.n_weights))
+    batch = CircuitBatch(template, params, 101, seed=3)
+    send = gateway_sender(settings, backend, None)
+    outputs = []
+    for attempt in range(2):
+        _, item, handle = send(batch, LedgerKey("0" * 12, attempt, "test", 0, 0), lambda: True)
+        outputs.append(handle.result(item, timeout=60))
+        deadline = time.monotonic() + 60
+        while key.actor_name in {a["name"] for a in ray.util.list_named_actors(True)}:
+            assert time.monotonic() < deadline, "the idle gateway did not leave"
+            time.sleep(0.2)
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
+def test_a_closed_gateway_refuses_a_batch_rather_than_keeping_it(settings: Settings) -> None:
+    import dataclasses
+
+    from qorch.orchestrator.runtime.gateway import Gateway, GatewayClosedError
+
+    gateway = Gateway(dataclasses.replace(settings, gateway_idle_s=0.2),
+                      GatewayKey("statevector", 102, None))
+    deadline = time.monotonic() + 30
+    while not gateway._closed:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    template = TEMPLATES[2]
+    batch = CircuitBatch(template, np.zeros((1, template.n_inputs + template.n_weights)), 102)
+    with pytest.raises(GatewayClosedError, match="has closed"):
+        gateway.send(batch, "qorch:test")
