@@ -1,4 +1,5 @@
-"""`qorch` commands: submit, list, status, logs, cancel, resume, backends, cluster, db."""
+"""`qorch` commands: submit, list, status, logs, cancel, resume, compare, report, recipes,
+backends, cluster, db."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from qorch.cli.common import AllUsers, JobId, JsonFlag, RayAddress, after_submit
 from qorch.cli.compare import compare as compare_command
 from qorch.cli.compare import report as report_command
 from qorch.cli.errors import report
+from qorch.cli.recipes import recipes as recipes_command
 from qorch.cli.submit import submit_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -23,6 +25,7 @@ cluster_app = typer.Typer(no_args_is_help=True, help="This QORCH_HOME's local Ra
 app.add_typer(submit_app, name="submit")
 app.command("compare")(compare_command)
 app.command("report")(report_command)
+app.command("recipes")(recipes_command)
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(db_app, name="db")
 

@@ -53,9 +53,12 @@ def _launch(spec: Any, ray_address: str | None, detach: bool, dry_run: bool,
 
 @submit_app.command("train")
 def submit_train(
-    dataset: Annotated[str, typer.Option(help="mnist or fashion-mnist.")] = "mnist",
-    model: Annotated[str, typer.Option(
-        help="hybrid-lenet, qnn, pure-qnn (needs --classes a,b) or cnn.")] = "hybrid-lenet",
+    recipe: Annotated[str | None, typer.Option(
+        help="A named model setup (see `qorch recipes`); options given override it.")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help="mnist (the default) or fashion-mnist.")] = None,
+    model: Annotated[str | None, typer.Option(
+        help="hybrid-lenet (the default), qnn, pure-qnn (needs --classes a,b) or cnn.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Passes over the training data.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Images per training step.")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate (cosine peak).")] = None,
@@ -69,11 +72,16 @@ def submit_train(
                       ] = None,
     layers: Annotated[int | None, typer.Option(help="Variational layers (1..50).")] = None,
     encoding: Annotated[str | None, typer.Option(
-        help="angle-ry, angle-rx, angle-rz, reupload-ry or reupload-rx.")] = None,
-    rotations: Annotated[str | None, typer.Option(help="Trainable rotations: ry, rz, ryrz, rot.")
-                         ] = None,
-    entangler: Annotated[str | None, typer.Option(help="cnot-chain, cnot-ring or cz-ring.")
-                         ] = None,
+        help="angle-ry, angle-rx, angle-rz, reupload-ry, reupload-rx or zz-feature (Qiskit's "
+             "ZZ feature map).")] = None,
+    rotations: Annotated[str | None, typer.Option(
+        help="Trainable rotations: ry, rx, rz, ryrz, rot.")] = None,
+    entangler: Annotated[str | None, typer.Option(
+        help="cnot-ring, cnot-chain, cz-ring, cnot-chain-reverse (RealAmplitudes' order) or "
+             "strong (strongly entangling, range growing per layer).")] = None,
+    final_rotations: Annotated[str | None, typer.Option(
+        help="One more trainable rotation layer after the last entangler (as --rotations).")
+    ] = None,
     observables: Annotated[str | None, typer.Option(help="Comma list of z, zz, probs.")] = None,
     classes: Annotated[str | None, typer.Option(
         help="Comma list of labels to keep, e.g. 0,1 (required by pure-qnn).")] = None,
@@ -81,6 +89,9 @@ def submit_train(
                     ] = None,
     trunk: Annotated[str | None, typer.Option(
         help="CNN trunk of hybrid-lenet and cnn: lenet5 or lenet-wide (20/50 channels).")
+    ] = None,
+    head: Annotated[str | None, typer.Option(
+        help="Classical readout of hybrid-lenet and qnn: linear or mlp (64 ReLU units).")
     ] = None,
     schedule: Annotated[str, typer.Option(help="Learning rate: cosine (to 0) or constant.")
                         ] = "cosine",
@@ -104,10 +115,11 @@ def submit_train(
 ) -> None:
     """Train a classifier as a job; attached runs follow it until it ends."""
     options: dict[str, Any] = dict(
-        dataset=dataset, model=model, epochs=epochs, batch_size=batch_size, lr=lr,
+        recipe=recipe, dataset=dataset, model=model, epochs=epochs, batch_size=batch_size, lr=lr,
         train_size=train_size, test_size=test_size, seed=seed, backend=backend, shots=shots,
         noise=noise, qubits=qubits, layers=layers, encoding=encoding, rotations=rotations,
-        entangler=entangler, init=init, trunk=trunk, schedule=schedule, gradient=gradient,
+        entangler=entangler, final_rotations=final_rotations, head=head, init=init,
+        trunk=trunk, schedule=schedule, gradient=gradient,
         spsa_samples=spsa_samples, checkpoint_every=checkpoint_every, cpus=cpus,
         max_restarts=max_restarts, data_dir=data_dir, engine=engine, mitigate=mitigate,
         observables=tuple(words(observables)) if observables is not None else None,

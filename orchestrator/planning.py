@@ -115,7 +115,11 @@ def plan(checked: Checked) -> dict[str, Any]:
     """Circuits, provider jobs, shots and (where a price is known) cost, without a job."""
     spec, model, backend, setup = checked.spec, checked.model, checked.backend, checked.setup
     report: dict[str, Any] = {"kind": spec.kind, "backend": model.backend, "model": model.model,
-                              "train_examples": checked.n_train, "test_examples": checked.n_test}
+                              "train_examples": checked.n_train, "test_examples": checked.n_test,
+                              # The model's settings with its (or its recipe's) defaults filled
+                              # in: what the job would train, not only what was typed.
+                              "settings": {k: v for k, v in model.to_dict().items()
+                                           if v is not None and k != "data_dir"}}
     if backend is None or setup is None:
         report.update(exact=True, provider_jobs=0, shots=0, circuits=0,
                       estimated_cost={"usd": 0.0, "kind": "classical model: no circuits"})
