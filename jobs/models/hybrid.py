@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from qorch.jobs.models.classical import LeNetFeatures
@@ -29,6 +30,20 @@ def to_angles(features: torch.Tensor) -> torch.Tensor:
     return (math.pi / 2) * (1 + torch.tanh(features))
 
 
+class FeatureNorm(nn.BatchNorm1d):
+    """Batch-normalised features before `to_angles`: the trunk's outputs otherwise drift into
+    tanh's flat tails, where every angle sits near 0 or π, the circuit's gradients vanish and
+    training collapses to one class (seen with 4-qubit models at learning rates ≥ 0.01)."""
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        if self.training and features.shape[0] == 1:
+            # A one-image batch (an epoch's remainder) has no batch statistics: use the running
+            # ones, as evaluation does.
+            return F.batch_norm(features, self.running_mean, self.running_var, self.weight,
+                                self.bias, False, 0.0, self.eps)
+        return super().forward(features)
+
+
 class QuantumModel(nn.Module):
     """A model as angles → quantum layer → readout, so the quantum part can also be evaluated
     on its own (comparisons run it on several backends between the same two ends)."""
@@ -46,18 +61,19 @@ class QuantumModel(nn.Module):
 
 
 class HybridLeNet(QuantumModel):
-    """LeNet features → Linear(n_qubits) → quantum layer → readout head."""
+    """LeNet features → Linear(n_qubits) → batch norm → quantum layer → readout head."""
 
     def __init__(self, quantum: QuantumLayer, n_classes: int, trunk: str = "lenet5",
                  head: str = "linear") -> None:
         super().__init__()
         self.features = LeNetFeatures(trunk)
         self.to_qubits = nn.Linear(self.features.out_features, quantum.template.n_features)
+        self.norm = FeatureNorm(quantum.template.n_features)
         self.quantum = quantum
         self.head = readout_head(quantum.template.n_outputs, n_classes, head)
 
     def angles(self, images: torch.Tensor) -> torch.Tensor:
-        return to_angles(self.to_qubits(self.features(images)))
+        return to_angles(self.norm(self.to_qubits(self.features(images))))
 
     def readout(self, outputs: torch.Tensor) -> torch.Tensor:
         return self.head(outputs)

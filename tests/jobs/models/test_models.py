@@ -53,3 +53,15 @@ def test_a_fresh_pure_quantum_classifier_is_undecided(seed: int) -> None:
     probabilities = model(torch.rand(8, 1, 28, 28) * 3 - 0.5).exp()
     assert torch.allclose(probabilities, probabilities[:1].expand(8, 2), atol=1e-6)
     assert torch.allclose(probabilities, torch.full((8, 2), 0.5), atol=0.02)
+
+
+def test_the_hybrid_normalises_its_angles_and_takes_a_one_image_batch() -> None:
+    model = build_model(TrainSpec(model="hybrid-lenet", qubits=4, layers=1))
+    images = torch.randn(32, 1, 28, 28)
+    model.train()
+    spread = model.angles(images)
+    # Batch-normalised before tanh: centred on π/2 and far from the flat tails at 0 and π.
+    assert abs(spread.mean().item() - torch.pi / 2) < 0.2 and 0.3 < spread.std().item() < 1.2
+    single = model(images[:1])  # an epoch's remainder of one image: running statistics
+    assert single.shape == (1, 10) and torch.isfinite(single).all()
+    single.sum().backward()
