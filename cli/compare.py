@@ -100,24 +100,34 @@ def _percent(row: dict[str, Any]) -> str:
     return f"{row['value']:.1%} [{row['low']:.1%}, {row['high']:.1%}]"
 
 
+def _interval(low: float, high: float, signed: bool = False) -> str:
+    sign = "+" if signed else ""
+    return f"{low * 100:{sign}.1f}..{high * 100:{sign}.1f}"
+
+
 def comparison_view(result: dict[str, Any]) -> None:
-    """A backend comparison: accuracy with intervals, paired against the reference."""
+    """A backend comparison: accuracy with intervals, paired against the reference; fits 80
+    columns (long backend tokens fold)."""
     from qorch.cli.render import console
 
     if not result.get("backends"):
         return
-    table = Table(title=f"against {result['reference']} on {result['test_images']} images")
-    for column in ("backend", "accuracy [95 %]", "Δ vs ref [95 %]", "McNemar p", "mean |Δ|",
-                   "provider jobs"):
-        table.add_column(column)
+    table = Table(title=f"against {result['reference']} on {result['test_images']} images "
+                        "(95 % intervals, in %)", box=None, title_justify="left")
+    for column in ("backend", "acc", "interval", "Δ", "Δ interval", "McNemar p", "|Δ| out",
+                   "jobs"):
+        table.add_column(column, overflow="fold", justify="left" if column == "backend"
+                         else "right")
     for row in result["backends"]:
-        versus = row.get("vs_reference")
-        delta = (f"{versus['difference']:+.1%} [{versus['low']:+.1%}, {versus['high']:+.1%}]"
-                 if versus else "reference")
-        table.add_row(row["backend"], _percent(row["accuracy"]), delta,
-                      f"{versus['mcnemar_p']:.3g}" if versus else "",
-                      f"{row['output_delta']['mean_abs']:.3g}" if row.get("output_delta") else "",
-                      str((row.get("usage") or {}).get("provider_jobs", "")))
+        accuracy, versus = row["accuracy"], row.get("vs_reference")
+        table.add_row(
+            row["backend"], f"{accuracy['value']:.1%}",
+            _interval(accuracy["low"], accuracy["high"]),
+            f"{versus['difference'] * 100:+.1f}" if versus else "ref",
+            _interval(versus["low"], versus["high"], signed=True) if versus else "",
+            f"{versus['mcnemar_p']:.3g}" if versus else "",
+            f"{row['output_delta']['mean_abs']:.3g}" if row.get("output_delta") else "",
+            str((row.get("usage") or {}).get("provider_jobs", "")))
     console.print(table)
 
 
