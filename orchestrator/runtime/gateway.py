@@ -250,6 +250,18 @@ class Gateway:
             raise ProviderJobError(request.error)
         return request.provider_job_id, request.item
 
+    def withdraw(self, tag: str) -> bool:
+        """Take a batch back if it is still queued (its job stopped); False once it was taken
+        for a provider job, whose id its waiting `send` then returns."""
+        with self._cond:
+            for request in self._queue:
+                if request.tag == tag:
+                    self._queue.remove(request)
+                    request.error = "withdrawn: its job stopped"
+                    request.sent.set()
+                    return True
+        return False
+
     def wait(self, provider_job_id: str, item: int, timeout: float) -> np.ndarray | None:
         """The item's outputs, or None if still running after `timeout` seconds."""
         handle = self._handle(provider_job_id)
@@ -328,9 +340,11 @@ class Gateway:
                 except Exception:  # its jobs hear of it from their own waits
                     log.exception("gateway %s: a group failed", self.key.actor_name)
             taken = self._take()
-            if not taken:
+            if self._closed:
                 self._leave()
                 return
+            if not taken:  # everything queued was withdrawn during the window
+                continue
             started = time.monotonic()
             try:
                 previous = self._send(taken)

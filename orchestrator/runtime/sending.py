@@ -65,12 +65,16 @@ class GatewayHandle(JobHandle):
             self._direct.cancel()
 
 
-def _answer(ref: Any, still_wanted: Callable[[], bool]) -> Any:
-    """The gateway's answer, polling so the job keeps its heartbeat while its batch is queued."""
+def _answer(gateway: Any, part: CircuitBatch, tag: str, still_wanted: Callable[[], bool]
+            ) -> Any:
+    """The gateway's answer, polling so the job keeps its heartbeat while its batch is queued.
+    A job that stops meanwhile takes its batch back; if the gateway already took it for a
+    provider job, the answer (that job's id) is still recorded, so nothing sent is lost."""
     import ray
 
+    ref = gateway.send.remote(part, tag)
     while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
-        if not still_wanted():
+        if not still_wanted() and ray.get(gateway.withdraw.remote(tag)):
             raise JobStopped("stopped while the batch waited at the gateway")
     return ray.get(ref)
 
@@ -84,7 +88,7 @@ def gateway_sender(settings: Settings, backend: Backend, noise: str | None) -> S
         for _ in range(SEND_TRIES):
             gateway = gateway_actor(settings, GatewayKey.of(backend, part.shots, noise))
             try:
-                provider_job_id, item = _answer(gateway.send.remote(part, key.tag), still_wanted)
+                provider_job_id, item = _answer(gateway, part, key.tag, still_wanted)
             except GatewayClosedError:  # closed when idle, before taking it: ask a new one
                 continue
             except ray.exceptions.RayActorError:

@@ -125,3 +125,38 @@ def test_a_closed_gateway_refuses_a_batch_rather_than_keeping_it(settings: Setti
     batch = CircuitBatch(template, np.zeros((1, template.n_inputs + template.n_weights)), 102)
     with pytest.raises(GatewayClosedError, match="has closed"):
         gateway.send(batch, "qorch:test")
+
+
+def test_a_stopped_job_takes_its_queued_batch_back_before_it_is_sent(settings: Settings) -> None:
+    """Withdrawn while queued: the waiting send is told so and no provider job is ever made."""
+    import dataclasses
+    import threading
+
+    from qorch.backends.errors import ProviderJobError
+    from qorch.orchestrator.runtime.gateway import Gateway
+
+    gateway = Gateway(dataclasses.replace(settings, gateway_window_s=3.0),
+                      GatewayKey("statevector", 103, None))
+    template = TEMPLATES[2]
+    batch = CircuitBatch(template, np.zeros((2, template.n_inputs + template.n_weights)), 103)
+    errors: list[Exception] = []
+
+    def send() -> None:
+        try:
+            gateway.send(batch, "qorch:stopped")
+        except ProviderJobError as err:
+            errors.append(err)
+
+    waiting = threading.Thread(target=send)
+    waiting.start()
+    deadline = time.monotonic() + 10
+    while not gateway.stats()["queued"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert not gateway.withdraw("qorch:someone-else")
+    assert gateway.withdraw("qorch:stopped")
+    waiting.join(timeout=10)
+    assert len(errors) == 1 and "withdrawn" in str(errors[0])
+    time.sleep(3.5)  # past the window: the batcher found nothing to send, and stays
+    assert gateway.stats()["provider_jobs"] == 0 and not gateway._closed
+    assert gateway.send(batch, "qorch:next")[1] == 0
