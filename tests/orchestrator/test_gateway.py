@@ -159,4 +159,3 @@ def test_a_stopped_job_takes_its_queued_batch_back_before_it_is_sent(settings: S
     assert len(errors) == 1 and "withdrawn" in str(errors[0])
     time.sleep(3.5)  # past the window: the batcher found nothing to send, and stays
     assert gateway.stats()["provider_jobs"] == 0 and not gateway._closed
-    assert gateway.send(batch, "qorch:next")[1] == 0
