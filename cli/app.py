@@ -10,16 +10,16 @@ from typing import Annotated
 import typer
 
 from qorch.cli import render
-from qorch.cli.common import AllUsers, JobId, JsonFlag, RayAddress, after_submit, service
+from qorch.cli.common import AllUsers, App, JobId, JsonFlag, RayAddress, after_submit, service
 from qorch.cli.compare import compare as compare_command
 from qorch.cli.compare import report as report_command
 from qorch.cli.errors import report
 from qorch.cli.submit import submit_app
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Train and evaluate hybrid quantum-classical classifiers as jobs.")
-db_app = typer.Typer(no_args_is_help=True, help="Manage the SQL store.")
-cluster_app = typer.Typer(no_args_is_help=True, help="This QORCH_HOME's local Ray cluster.")
+app = App(add_completion=True,
+          help="Train and evaluate hybrid quantum-classical classifiers as jobs.")
+db_app = App(help="Manage the SQL store.")
+cluster_app = App(help="This QORCH_HOME's local Ray cluster.")
 app.add_typer(submit_app, name="submit")
 app.command("compare")(compare_command)
 app.command("report")(report_command)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from qorch.cli.common import (
+    App,
     Cpus,
     Detach,
     DryRun,
@@ -23,7 +24,7 @@ from qorch.cli.common import (
 )
 from qorch.cli.render import print_plan
 
-submit_app = typer.Typer(no_args_is_help=True, help="Submit a training or inference job.")
+submit_app = App(help="Submit a training or inference job.")
 
 Backend = Annotated[str, typer.Option(help="Where circuits run (see `qorch backends`).")]
 Shots = Annotated[int | None, typer.Option(
@@ -53,9 +54,9 @@ def _launch(spec: Any, ray_address: str | None, detach: bool, dry_run: bool,
 
 @submit_app.command("train")
 def submit_train(
-    dataset: Annotated[str, typer.Option(help="mnist or fashion-mnist.")] = "mnist",
+    dataset: Annotated[str, typer.Option(help="The image dataset.")] = "mnist",
     model: Annotated[str, typer.Option(
-        help="hybrid-lenet, qnn, pure-qnn (needs --classes a,b) or cnn.")] = "hybrid-lenet",
+        help="The model (pure-qnn needs --classes a,b).")] = "hybrid-lenet",
     epochs: Annotated[int | None, typer.Option(help="Passes over the training data.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Images per training step.")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate (cosine peak).")] = None,
@@ -69,20 +70,21 @@ def submit_train(
                       ] = None,
     layers: Annotated[int | None, typer.Option(help="Variational layers (1..50).")] = None,
     encoding: Annotated[str | None, typer.Option(
-        help="angle-ry, angle-rx, angle-rz, reupload-ry or reupload-rx.")] = None,
-    rotations: Annotated[str | None, typer.Option(help="Trainable rotations: ry, rz, ryrz, rot.")
+        help="How images enter the circuit.")] = None,
+    rotations: Annotated[str | None, typer.Option(help="Trainable rotations.")
                          ] = None,
-    entangler: Annotated[str | None, typer.Option(help="cnot-chain, cnot-ring or cz-ring.")
+    entangler: Annotated[str | None, typer.Option(help="Entangling gates.")
                          ] = None,
-    observables: Annotated[str | None, typer.Option(help="Comma list of z, zz, probs.")] = None,
+    observables: Annotated[str | None, typer.Option(
+        help="What the circuit measures, a comma list.")] = None,
     classes: Annotated[str | None, typer.Option(
         help="Comma list of labels to keep, e.g. 0,1 (required by pure-qnn).")] = None,
-    init: Annotated[str | None, typer.Option(help="Quantum weight init: small, uniform, zeros.")
+    init: Annotated[str | None, typer.Option(help="Quantum weight init.")
                     ] = None,
     trunk: Annotated[str | None, typer.Option(
-        help="CNN trunk of hybrid-lenet and cnn: lenet5 or lenet-wide (20/50 channels).")
+        help="CNN trunk of hybrid-lenet and cnn (lenet-wide: 20/50 channels).")
     ] = None,
-    schedule: Annotated[str, typer.Option(help="Learning rate: cosine (to 0) or constant.")
+    schedule: Annotated[str, typer.Option(help="Learning-rate schedule (cosine: to 0).")
                         ] = "cosine",
     gradient: Annotated[str | None, typer.Option(
         help="autograd (differentiable backends; the default on exact ones), parameter-shift "
