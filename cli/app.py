@@ -9,11 +9,12 @@ from typing import Annotated
 
 import typer
 
-from qorch.cli import render
+from qorch.cli import render, tables
 from qorch.cli.common import AllUsers, App, JobId, JsonFlag, RayAddress, after_submit, service
 from qorch.cli.compare import compare as compare_command
 from qorch.cli.compare import report as report_command
 from qorch.cli.errors import report
+from qorch.cli.status_view import status_view
 from qorch.cli.submit import submit_app
 
 app = App(add_completion=True,
@@ -59,7 +60,7 @@ def list_jobs(
     if as_json:
         print(json.dumps([render.job_dict(j) for j in jobs], indent=2))
     else:
-        render.jobs_table(jobs)
+        tables.jobs_table(jobs)
 
 
 @app.command()
@@ -69,7 +70,7 @@ def status(job_id: JobId, as_json: JsonFlag = False) -> None:
     if as_json:
         print(json.dumps(render.status_dict(info), indent=2))
     else:
-        render.status_view(info)
+        status_view(info)
 
 
 @app.command()

@@ -20,10 +20,20 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _duration(job: Any) -> float | None:
+    """Seconds it ran: until it ended, or, once INTERRUPTED, until its last heartbeat."""
     if job.started_at is None:
         return None
-    end = job.ended_at or datetime.now(job.started_at.tzinfo)
-    return round((end - job.started_at).total_seconds(), 1)
+    end = job.ended_at
+    if end is None and job.state.value == "INTERRUPTED":
+        end = job.heartbeat_at or job.started_at
+    end = end or datetime.now(job.started_at.tzinfo)
+    return round(max((end - job.started_at).total_seconds(), 0.0), 1)
+
+
+def source_spec(job: Any) -> dict[str, Any]:
+    """The training spec behind a job: its own, or the trained job's for infer and compare."""
+    trained = job.spec.get("trained")
+    return dict(trained) if isinstance(trained, dict) else dict(job.spec)
 
 
 def total_steps(job: Any) -> int:
@@ -38,24 +48,36 @@ def job_dict(job: Any) -> dict[str, Any]:
     result = job.result or {}
     return {
         "id": job.id, "kind": job.kind, "owner": job.owner, "state": job.state.value,
-        "phase": job.phase, "backend": job.backend, "model": job.spec.get("model"),
-        "dataset": job.spec.get("dataset"), "created_at": _iso(job.created_at),
+        "phase": job.phase, "backend": job.backend, "model": source_spec(job).get("model"),
+        "dataset": source_spec(job).get("dataset"), "created_at": _iso(job.created_at),
         "started_at": _iso(job.started_at), "ended_at": _iso(job.ended_at),
         "heartbeat_at": _iso(job.heartbeat_at), "duration_s": _duration(job),
         "test_accuracy": result.get("test_accuracy"), "error": job.error,
     }
 
 
+def progress(job: Any, latest: dict[str, Any]) -> dict[str, Any]:
+    """Steps done of a training job; batches and images evaluated of an inference job."""
+    if job.kind == "train":
+        done = latest["loss"].step if "loss" in latest else 0
+        return {"step": done, "total_steps": total_steps(job)}
+    evaluated = latest.get("evaluated")
+    out = {"step": evaluated.step if evaluated else 0, "total_steps": total_steps(job)}
+    if job.kind == "infer":
+        out.update(images=int(evaluated.value) if evaluated else 0,
+                   test_images=(job.summary or {}).get("test_examples"))
+    return out
+
+
 def status_dict(info: Any) -> dict[str, Any]:
     job = info.job
     latest = {name: {"value": m.value, "step": m.step, "epoch": m.epoch}
               for name, m in sorted(info.latest.items())}
-    step = info.latest["loss"].step if "loss" in info.latest else 0
     return {
         **job_dict(job),
         "spec": job.spec,
         "result": job.result,
-        "progress": {"step": step, "total_steps": total_steps(job)},
+        "progress": progress(job, info.latest),
         "summary": job.summary,
         "metrics": latest,
         "checkpoints": info.checkpoints,
@@ -73,75 +95,6 @@ def status_dict(info: Any) -> dict[str, Any]:
             for e in info.events
         ],
     }
-
-
-def jobs_table(jobs: list[Any]) -> None:
-    table = Table(title=None if jobs else "no jobs")
-    for column in ("id", "kind", "model", "dataset", "backend", "state", "created", "duration",
-                   "test acc"):
-        table.add_column(column)
-    for job in jobs:
-        row = job_dict(job)
-        acc = row["test_accuracy"]
-        table.add_row(
-            row["id"], row["kind"], row["model"] or "", row["dataset"] or "", row["backend"],
-            row["state"], f"{job.created_at:%Y-%m-%d %H:%M}",
-            f"{row['duration_s']}s" if row["duration_s"] is not None else "",
-            f"{acc:.2%}" if acc is not None else "",
-        )
-    console.print(table)
-
-
-def status_view(info: Any) -> None:
-    data = status_dict(info)
-    table = Table(show_header=False, box=None)
-    table.add_column(style="bold")
-    table.add_column()
-    progress = data["progress"]
-    rows = [
-        ("job", f"{data['id']} ({data['kind']}, owner {data['owner']})"),
-        ("state", data["state"] + (f" — {data['phase']}" if data["phase"] else "")),
-        ("progress", f"step {progress['step']} / {progress['total_steps']}"),
-        ("created", data["created_at"]), ("started", data["started_at"] or "—"),
-        ("ended", data["ended_at"] or "—"), ("heartbeat", data["heartbeat_at"] or "—"),
-        ("duration", f"{data['duration_s']}s" if data["duration_s"] is not None else "—"),
-        ("checkpoints", str(data["checkpoints"])),
-    ]
-    usage = data["usage"]
-    if usage["provider_jobs"]:
-        rows.append(("provider use", f"{usage['provider_jobs']} provider jobs, "
-                                     f"{usage['circuits']:,} circuits, {usage['shots']:,} shots"))
-    if data["error"]:
-        rows.append(("error", data["error"]))
-    for key, value in rows:
-        table.add_row(key, value)
-    console.print(table)
-    spec = Table(title="spec", show_header=False)
-    for key, value in data["spec"].items():
-        spec.add_row(key, str(value))
-    console.print(spec)
-    summary = data["summary"] or {}
-    if summary:
-        _summary_view(summary)
-    if data["result"] and "confusion_matrix" in data["result"]:
-        confusion_view(data["result"])
-    if data["executions"]:
-        recent = Table(title="latest provider submissions")
-        for column in ("step", "purpose", "batch", "chunk", "provider job", "status", "circuits",
-                       "shots"):
-            recent.add_column(column)
-        for x in data["executions"]:
-            recent.add_row(str(x["step"]), x["purpose"], str(x["batch"]), str(x["chunk"]),
-                           x["provider_job_id"] or "—", x["status"], str(x["circuits"]),
-                           str(x["shots"] or "exact"))
-        console.print(recent)
-    if data["metrics"]:
-        metrics = Table(title="latest metrics")
-        for column in ("metric", "value", "epoch", "step"):
-            metrics.add_column(column)
-        for name, m in data["metrics"].items():
-            metrics.add_row(name, f"{m['value']:.6g}", str(m["epoch"]), str(m["step"]))
-        console.print(metrics)
 
 
 def follow(service: Any, job_id: str) -> Any:
@@ -207,47 +160,8 @@ def stream_logs(service: Any, job_id: str, follow: bool) -> None:
         time.sleep(0.5)
 
 
-def _summary_view(summary: dict[str, Any]) -> None:
-    params = summary.get("parameters", {})
-    table = Table(title="model", show_header=False)
-    table.add_row("parameters", f"{params.get('classical', 0):,} classical, "
-                                f"{params.get('quantum', 0):,} quantum")
-    table.add_row("data", f"{summary.get('train_examples')} train / "
-                          f"{summary.get('test_examples')} test images")
-    circuit = summary.get("circuit")
-    if circuit:
-        gates = ", ".join(f"{k} {v}" for k, v in sorted(circuit["gates"].items()))
-        template = circuit["template"]
-        table.add_row("circuit", f"{template['n_qubits']} qubits, {template['n_layers']} layers, "
-                                 f"{template['encoding']}, {template['rotations']}, "
-                                 f"{template['entangler']}, "
-                                 f"observables {'+'.join(template['observables'])}")
-        table.add_row("shape", f"depth {circuit['depth']}; gates {gates}; "
-                               f"{circuit['outputs']} outputs; hash {circuit['hash']}")
-    device = summary.get("device")
-    if device:
-        for key, value in device.items():
-            table.add_row(f"device {key}", json_text(value))
-    console.print(table)
-    if circuit:
-        console.print(circuit["drawing"], markup=False, highlight=False, soft_wrap=True)
-
-
 def json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
-
-
-def confusion_view(result: dict[str, Any]) -> None:
-    names = result["class_names"]
-    table = Table(title="confusion matrix (rows: true class, columns: predicted)")
-    table.add_column("true \\ pred")
-    for name in names:
-        table.add_column(str(name))
-    table.add_column("accuracy")
-    for name, row in zip(names, result["confusion_matrix"], strict=True):
-        acc = result["class_accuracy"][name]
-        table.add_row(str(name), *(str(v) for v in row), f"{acc:.1%}")
-    console.print(table)
 
 
 def print_plan(plan: dict[str, Any], as_json: bool) -> None:
