@@ -114,7 +114,7 @@ def pairs(text: str) -> dict[str, float]:
 def after_submit(job_id: str, detach: bool) -> None:
     """Detached: print the id. Attached: follow the job until it ends; exit 1 unless it
     succeeded. The job runs on the cluster either way: this process only watches it."""
-    from qorch.cli import render
+    from qorch.cli import progress
     from qorch.cli.interrupts import follow_until_done
 
     disconnect_ray()
@@ -122,7 +122,7 @@ def after_submit(job_id: str, detach: bool) -> None:
         print(job_id)
         return
     job = follow_until_done(service(), job_id)
-    render.final_line(job)
+    progress.final_line(job)
     if job.state.value != "SUCCEEDED":
         raise typer.Exit(1)
 

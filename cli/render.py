@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 console = Console()
@@ -95,46 +94,6 @@ def status_dict(info: Any) -> dict[str, Any]:
             for e in info.events
         ],
     }
-
-
-def follow(service: Any, job_id: str) -> Any:
-    """Drive an attached run's progress bar from the store's records."""
-    state: dict[str, Any] = {"total": None, "epoch": 1, "loss": None, "acc": None}
-    columns = (
-        TextColumn("[bold]{task.description}"), BarColumn(),
-        TextColumn("step {task.completed}/{task.total}"),
-        TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task(f"job {job_id}", total=None, info="starting")
-
-        def update(job: Any, events: list[Any], metrics: list[Any]) -> None:
-            if state["total"] is None:
-                state["total"] = total_steps(job)
-                bar.update(task, total=state["total"])
-            for m in metrics:
-                state["epoch"] = m.epoch
-                if m.name == "loss":
-                    state["loss"] = m.value
-                    bar.update(task, completed=m.step)
-                elif m.name == "test_accuracy":
-                    state["acc"] = m.value
-            info = f"epoch {state['epoch']}/{job.spec.get('epochs')}"
-            if state["loss"] is not None:
-                info += f"  loss {state['loss']:.4f}"
-            if state["acc"] is not None:
-                info += f"  test acc {state['acc']:.2%}"
-            bar.update(task, info=f"{job.state.value.lower()}  {info}")
-
-        return service.follow(job_id, update)
-
-
-def final_line(job: Any) -> None:
-    result = job.result or {}
-    acc = result.get("test_accuracy")
-    tail = f", test accuracy {acc:.2%}" if acc is not None else ""
-    error = f": {job.error}" if job.error else ""
-    console.print(f"job {job.id} {job.state.value}{tail}{error}")
 
 
 def stream_logs(service: Any, job_id: str, follow: bool) -> None:
