@@ -78,15 +78,28 @@ def logs(
     job_id: JobId,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new records.")
                       ] = False,
+    steps: Annotated[bool, typer.Option(
+        "--steps", help="One line per step (default: one per epoch, and the events).")] = False,
+    tail: Annotated[int | None, typer.Option(
+        "--tail", min=1, help="Only the last N lines (then new ones, with -f).")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="One JSON record per line: events, metrics, confusion matrix.")] = False,
     worker: Annotated[bool, typer.Option(
         "--worker", help="The worker's own log file (Python logging of the job's process).")
     ] = False,
 ) -> None:
-    """Events and metrics of a job, oldest first."""
+    """Events and metrics of a job, oldest first: one line per epoch by default."""
+    from qorch.cli.logs import stream
+
     if worker:
+        given = [name for name, on in (("--follow", follow), ("--steps", steps),
+                                       ("--tail", tail is not None), ("--json", as_json)) if on]
+        if given:
+            raise typer.BadParameter(f"{', '.join(given)} would be ignored: --worker prints the "
+                                     "worker's log file as it is", param_hint="--worker")
         print(service().worker_log(job_id), end="")
         return
-    render.stream_logs(service(), job_id, follow)
+    stream(service(), job_id, follow=follow, steps=steps, tail=tail, as_json=as_json)
 
 
 @app.command()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from typing import Any
 
@@ -94,29 +93,6 @@ def status_dict(info: Any) -> dict[str, Any]:
             for e in info.events
         ],
     }
-
-
-def stream_logs(service: Any, job_id: str, follow: bool) -> None:
-    last_event = last_metric = 0
-    while True:
-        job, events, metrics = service.records(job_id, last_event, last_metric)
-        records = sorted([(e.at, "event", e) for e in events] + [(m.at, "metric", m)
-                                                                 for m in metrics],
-                         key=lambda r: (r[0], r[1]))
-        for at, kind, rec in records:
-            stamp = f"{at:%Y-%m-%d %H:%M:%S}"
-            if kind == "event":
-                reason = (rec.reason or "").strip().splitlines()
-                print(f"{stamp} event  {rec.from_state or '-'} -> {rec.to_state} "
-                      f"[{rec.origin}] {reason[-1] if reason else ''}".rstrip())
-            else:
-                print(f"{stamp} metric epoch={rec.epoch} step={rec.step} "
-                      f"{rec.name}={rec.value:.6g}")
-        last_event = events[-1].id if events else last_event
-        last_metric = metrics[-1].id if metrics else last_metric
-        if not follow or (job.state.terminal and not events and not metrics):
-            return
-        time.sleep(0.5)
 
 
 def json_text(value: Any) -> str:
