@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from qorch.cli import render, tables
+from qorch.cli import exports, render, tables
 from qorch.cli.common import AllUsers, App, JobId, JsonFlag, RayAddress, after_submit, service
 from qorch.cli.compare import compare as compare_command
 from qorch.cli.compare import report as report_command
@@ -24,6 +24,9 @@ cluster_app = App(help="This QORCH_HOME's local Ray cluster.")
 app.add_typer(submit_app, name="submit")
 app.command("compare")(compare_command)
 app.command("report")(report_command)
+for _name, _command in (("metrics", exports.metrics), ("wait", exports.wait),
+                        ("delete", exports.delete), ("prune", exports.prune)):
+    app.command(_name)(_command)
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(db_app, name="db")
 
