@@ -124,13 +124,22 @@ def resume(
 
 
 @app.command()
-def backends(as_json: JsonFlag = False) -> None:
-    """Backends you can name with --backend: kind, qubits, noise, credentials, retired devices."""
+def backends(
+    as_json: JsonFlag = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Every fake device too, one a row.")
+                        ] = False,
+) -> None:
+    """Backends you can name with --backend, grouped: simulators, emulators, IBM, Braket."""
+    from qorch.cli.backends_view import backends_view
+
+    if as_json and show_all:
+        raise typer.BadParameter("--all would be ignored: --json lists every backend",
+                                 param_hint="--all")
     rows = [dataclasses.asdict(r) for r in service().backends()]
     if as_json:
         print(json.dumps(rows, indent=2))
     else:
-        render.backends_table(rows)
+        backends_view(rows, show_all)
 
 
 @cluster_app.command("up")

@@ -108,16 +108,6 @@ def print_plan(plan: dict[str, Any], as_json: bool) -> None:
         print(f"{key.replace('_', ' ')}: {json_text(value)}")
 
 
-def backends_table(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="backends (--backend NAME)")
-    columns = list(rows[0]) if rows else ["name"]
-    for column in columns:
-        table.add_column(column, no_wrap=column == "name", overflow="fold")
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    console.print(table)
-
-
 def cluster_view(info: dict[str, Any]) -> None:
     if info["address"] is None:
         console.print("no cluster running for this QORCH_HOME (a job starts one; or `qorch "
