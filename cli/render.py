@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -93,19 +92,6 @@ def status_dict(info: Any) -> dict[str, Any]:
             for e in info.events
         ],
     }
-
-
-def json_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def print_plan(plan: dict[str, Any], as_json: bool) -> None:
-    """A dry-run plan: JSON, or one `key: value` line each."""
-    if as_json:
-        print(json.dumps(plan, indent=2))
-        return
-    for key, value in plan.items():
-        print(f"{key.replace('_', ' ')}: {json_text(value)}")
 
 
 def cluster_view(info: dict[str, Any]) -> None:

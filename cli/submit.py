@@ -22,7 +22,7 @@ from qorch.cli.common import (
     service,
     words,
 )
-from qorch.cli.render import print_plan
+from qorch.cli.plan_view import print_plan
 
 submit_app = App(help="Submit a training or inference job.")
 

@@ -102,7 +102,7 @@ class Service:
         """Circuits, provider jobs, shots and cost; creates no job."""
         from qorch.orchestrator.planning import check, plan
 
-        return plan(check(self.settings, spec))
+        return plan(check(self.settings, spec, dry_run=True))
 
     # --- submitting and following ------------------------------------------------------------
 
