@@ -15,6 +15,7 @@ def plural(count: int, noun: str) -> str:
     """'1 qubit', '2 qubits'."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
+
 MAX_QUBITS = 20
 MAX_LAYERS = 50
 ENCODINGS = ("angle-ry", "angle-rx", "angle-rz", "reupload-ry", "reupload-rx", "zz-feature")
