@@ -14,6 +14,8 @@ from qorch.cli.render import console
 EPOCH_END = ("test_accuracy",)  # a step carrying these closes an epoch (or an evaluation)
 SHORT = {"train_accuracy": "train_acc", "test_accuracy": "test_acc"}
 PERCENT = ("train_accuracy", "test_accuracy")
+# The per-epoch line keeps to 80 columns; --steps and --json give every value.
+BRIEF = ("loss", "evaluated", "train_accuracy", "test_accuracy")
 POLL_S = 0.5
 
 
@@ -66,14 +68,17 @@ class View:
             shown = " ".join(f"{k}={v:.6g}" for k, v in values.items())
         else:
             shown = " ".join(_brief(k, v) for k, v in values.items()
-                             if k not in ("test_loss", "train_loss", "images_per_second"))
+                             if k in BRIEF or _closes(k))
         at: datetime = slot["at"]
         return f"{at:%H:%M:%S} metric epoch={slot['epoch']} step={step} {shown}"
 
 
+def _closes(name: str) -> bool:
+    """An epoch's, an evaluation's or (comparisons) a backend's final value."""
+    return name in EPOCH_END or name.startswith("accuracy/")
+
+
 def _brief(name: str, value: float) -> str:
-    if name == "epoch_seconds":
-        return f"({value:.1f}s)"
     if name in PERCENT:
         return f"{SHORT[name]}={value:.1%}"
     return f"{SHORT.get(name, name)}={value:.4g}"

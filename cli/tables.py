@@ -9,6 +9,9 @@ from rich.table import Table
 
 from qorch.cli.render import console, job_dict
 
+SHORT_ID = 8  # hex characters: a clash among a user's jobs is one in millions
+WIDE_ENOUGH = 92  # columns that fit whole 12-character ids beside the rest
+
 
 def plural(count: int, noun: str) -> str:
     """`1 qubit`, `2 qubits`, `12,000 shots`."""
@@ -49,13 +52,26 @@ def percent(value: float | None) -> str:
 
 
 def age(moment: datetime | None, now: datetime) -> str:
-    """`now`, `42s`, `5m`, `3h`, `2d` since a moment; the date after a month."""
-    text = ago(moment, now)
-    return "now" if text == "just now" else text.removesuffix(" ago")
+    """`now`, `42s`, `5m`, `3h`, `12d` since a moment."""
+    if moment is None:
+        return "—"
+    seconds = (now - moment).total_seconds()
+    return "now" if seconds < 10 else span(seconds).split()[0]
+
+
+def short_ids(ids: list[str], width: int) -> dict[str, str]:
+    """Whole ids where the terminal is wide; else the shortest prefixes, 8 characters or more,
+    that tell the listed jobs apart (every command takes a unique prefix)."""
+    if width >= WIDE_ENOUGH:
+        return {i: i for i in ids}
+    n = SHORT_ID
+    while len({i[:n] for i in ids}) < len(set(ids)):
+        n += 1
+    return {i: i[:n] for i in ids}
 
 
 def jobs_table(jobs: list[Any]) -> None:
-    """Full 12-character ids (copyable), the model and data, relative times: 80 columns."""
+    """Copyable ids, the model and data (an inference's: its source's), ages: 80 columns."""
     if not jobs:
         console.print("no jobs (`qorch submit train` starts one)")
         return
@@ -66,11 +82,14 @@ def jobs_table(jobs: list[Any]) -> None:
         table.add_column(name, no_wrap=name in fixed, overflow="fold",
                          justify="right" if name in ("age", "took", "acc") else "left")
     now = datetime.now(UTC)
+    shown = short_ids([job.id for job in jobs], console.width)
     for job in jobs:
         row = job_dict(job)
-        table.add_row(row["id"], row["kind"], row["model"] or "—", _data(row["dataset"]),
+        acc = row["test_accuracy"]
+        table.add_row(shown[job.id], row["kind"], row["model"] or "—", _data(row["dataset"]),
                       row["backend"], row["state"], age(job.created_at, now),
-                      span(row["duration_s"]), percent(row["test_accuracy"]))
+                      span(row["duration_s"]).replace(" ", ""),
+                      "100%" if acc is not None and acc >= 0.9995 else percent(acc))
     console.print(table)
 
 
