@@ -34,7 +34,7 @@ class View:
             slot["values"][m.name] = m.value
             slot["at"] = max(slot["at"], m.at)
         ready = [(step, slot) for step, slot in sorted(self.pending.items())
-                 if self.steps or any(name in slot["values"] for name in EPOCH_END)]
+                 if self.steps or any(_closes(name) for name in slot["values"])]
         for step, _ in ready:
             del self.pending[step]
         if not self.steps:  # values of steps inside an epoch are not shown: let them go
