@@ -49,3 +49,16 @@ def test_the_reference_names_no_option_the_cli_lacks() -> None:
     real = {opt for path in commands() for opt in options_of(path)} | {"--help"}
     named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", section()))
     assert named - real == set()
+
+
+def test_the_80_column_session_fits_and_shows_list_status_and_logs() -> None:
+    text = (REPO / "README.md").read_text()
+    start = text.index("<!-- 80 columns: checked by tests/cli/test_reference.py -->")
+    block = text[start:].split("```text\n", 1)[1].split("```", 1)[0]
+    lines = block.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    job = lines[2].split()[0]  # the listed job's id, as shown
+    prompts = [line for line in lines if line.startswith("$ ")]
+    assert prompts == ["$ qorch list", f"$ qorch status {job}", f"$ qorch logs {job}"]
+    assert any(line.startswith("progress ") for line in lines)
+    assert sum(" metric epoch=" in line for line in lines) == 3  # one line per epoch
