@@ -90,7 +90,7 @@ def attach_completion(command: click.Command) -> None:
     """Choice options complete their accepted values (names only: nothing heavy imported)."""
     for param in command.params:
         if isinstance(param, TyperOption) and param.name in CHOICE_NAMES:
-            param._custom_shell_complete = complete  # type: ignore[attr-defined]
+            param._custom_shell_complete = complete
 
 
 CHOICE_NAMES = frozenset({"dataset", "model", "gradient", "schedule", "trunk", "init", "engine",
