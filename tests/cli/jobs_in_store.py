@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ def url() -> str:
 def make_job(kind: str = "train", state: JobState = JobState.SUCCEEDED, *,
              spec: dict[str, Any] | None = None, summary: dict[str, Any] | None = None,
              result: dict[str, Any] | None = None, owner: str | None = None,
-             metrics: list[tuple[int, int, str, float]] = (),  # type: ignore[assignment]
+             metrics: Sequence[tuple[int, int, str, float]] = (),
              ran_s: float = 0.0, error: str | None = None) -> str:
     """A job that went QUEUED -> RUNNING -> `state`, ran for `ran_s` seconds."""
     settings = Settings.from_env()

@@ -122,3 +122,9 @@ def test_a_failed_download_is_one_line_naming_the_setting(tmp_path: Path, home: 
     assert_one_line_error(result, 1, "cannot download train-images-idx3-ubyte.gz of mnist",
                           "set QORCH_DATA_DIR")
     assert len(result.stderr.strip()) < 240
+
+
+def test_one_qubit_is_singular(home: Path, mnist_dir: Path) -> None:
+    result = run(["submit", "train", "--backend", "fake_armonk", "--qubits", "2",
+                  "--data-dir", str(mnist_dir)], timeout=120)
+    assert_one_line_error(result, 2, "fake_armonk takes at most 1 qubit; the circuit needs 2")
