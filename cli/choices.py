@@ -13,7 +13,8 @@ from typer.core import TyperArgument, TyperOption
 SHAPES = {
     "backend": "NAME", "backends": "NAME[:NOISE],...", "noise": "SPEC", "source": "JOB",
     "reference": "NAME", "ray_address": "HOST:PORT", "resources": "NAME=AMOUNT,...",
-    "classes": "a,b,...", "older_than": "AGE", "tail": "N", "timeout": "SECONDS",
+    "classes": "a,b,...", "older_than": "AGE", "finished": "STATE", "tail": "N",
+    "timeout": "SECONDS",
 }
 WIDE = 24  # longest choice list shown as the metavar itself
 BY_TYPE = {int: "N", float: "NUMBER", str: "TEXT", pathlib.Path: "DIR"}

@@ -103,7 +103,7 @@ def prune(
     older_than: Annotated[str, typer.Option(
         "--older-than", help="Delete finished jobs that ended longer ago than this: 30m, 12h, "
                              "7d, 2w.")],
-    state: Annotated[list[str] | None, typer.Option(
+    finished: Annotated[list[str] | None, typer.Option(
         "--state", help="Only jobs in this state (repeatable): succeeded, failed, cancelled.")
     ] = None,
     all_users: AllUsers = False,
@@ -115,7 +115,7 @@ def prune(
 
     age = parse_age(older_than)
     try:
-        states = [parse_state(s) for s in state or []]
+        states = [parse_state(s) for s in finished or []]
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--state") from None
     removed = service().prune(age, states, all_users, dry_run)
