@@ -49,7 +49,8 @@ class Tracker:
 
     def count(self) -> str:
         if self.kind == "infer":
-            return f"{self.images:,}/{self.test_images or '?':,} images"
+            of = f"{self.test_images:,}" if self.test_images else "?"
+            return f"{self.images:,}/{of} images"
         if self.kind == "compare":
             return f"backend {self.step}/{self.total}"
         return f"step {self.step:,}/{self.total:,}"

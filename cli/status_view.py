@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.table import Table
@@ -38,7 +39,8 @@ def status_view(info: Any) -> None:
 def progress_text(kind: str, progress: dict[str, Any]) -> str:
     done, total = progress["step"], progress["total_steps"]
     if kind == "infer":
-        return (f"{progress['images']:,} of {progress['test_images'] or '?':,} test images "
+        of = progress["test_images"]
+        return (f"{progress['images']:,} of {f'{of:,}' if of else '?'} test images "
                 f"(batch {done} of {total})")
     if kind == "compare":
         return f"backend {done} of {total}"
@@ -72,9 +74,7 @@ def _overview(data: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _when(iso: str) -> Any:
-    from datetime import datetime
-
+def _when(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
 
 
