@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from qorch.cli import exports, render, tables
+from qorch.cli.cluster_view import cluster_view
 from qorch.cli.common import AllUsers, App, JobId, JsonFlag, RayAddress, after_submit, service
 from qorch.cli.compare import compare as compare_command
 from qorch.cli.compare import report as report_command
@@ -161,7 +162,7 @@ def cluster_status(as_json: JsonFlag = False) -> None:
     if as_json:
         print(json.dumps(info, indent=2))
     else:
-        render.cluster_view(info)
+        cluster_view(info)
 
 
 @db_app.command("upgrade")
