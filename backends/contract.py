@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from qorch.backends.circuits.template import CircuitTemplate
+from qorch.backends.circuits.template import CircuitTemplate, plural
 from qorch.backends.errors import CapabilityError
 
 if TYPE_CHECKING:
@@ -116,11 +116,6 @@ def check_params(batch: CircuitBatch) -> None:
     if not np.all(np.isfinite(batch.params)):
         bad = int(np.argwhere(~np.isfinite(batch.params))[0][0])
         raise CapabilityError(f"parameter row {bad} contains NaN or infinity; nothing was sent")
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 qubit', '2 qubits'."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 class JobHandle(ABC):

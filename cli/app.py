@@ -1,5 +1,5 @@
-"""`qorch` commands: submit, list, status, logs, cancel, resume, compare, report, recipes,
-backends, cluster, db."""
+"""`qorch` commands: submit, list, status, logs, metrics, wait, cancel, resume, delete, prune,
+compare, report, recipes, backends, cluster, db."""
 
 from __future__ import annotations
 
@@ -10,22 +10,27 @@ from typing import Annotated
 
 import typer
 
-from qorch.cli import render
-from qorch.cli.common import AllUsers, JobId, JsonFlag, RayAddress, after_submit, service
+from qorch.cli import exports, render, tables
+from qorch.cli.cluster_view import cluster_view
+from qorch.cli.common import AllUsers, App, JobId, JsonFlag, RayAddress, after_submit, service
 from qorch.cli.compare import compare as compare_command
 from qorch.cli.compare import report as report_command
 from qorch.cli.errors import report
 from qorch.cli.recipes import recipes as recipes_command
+from qorch.cli.status_view import status_view
 from qorch.cli.submit import submit_app
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Train and evaluate hybrid quantum-classical classifiers as jobs.")
-db_app = typer.Typer(no_args_is_help=True, help="Manage the SQL store.")
-cluster_app = typer.Typer(no_args_is_help=True, help="This QORCH_HOME's local Ray cluster.")
+app = App(add_completion=True,
+          help="Train and evaluate hybrid quantum-classical classifiers as jobs.")
+db_app = App(help="Manage the SQL store.")
+cluster_app = App(help="This QORCH_HOME's local Ray cluster.")
 app.add_typer(submit_app, name="submit")
 app.command("compare")(compare_command)
 app.command("report")(report_command)
 app.command("recipes")(recipes_command)
+for _name, _command in (("metrics", exports.metrics), ("wait", exports.wait),
+                        ("delete", exports.delete), ("prune", exports.prune)):
+    app.command(_name)(_command)
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(db_app, name="db")
 
@@ -62,7 +67,7 @@ def list_jobs(
     if as_json:
         print(json.dumps([render.job_dict(j) for j in jobs], indent=2))
     else:
-        render.jobs_table(jobs)
+        tables.jobs_table(jobs)
 
 
 @app.command()
@@ -72,7 +77,7 @@ def status(job_id: JobId, as_json: JsonFlag = False) -> None:
     if as_json:
         print(json.dumps(render.status_dict(info), indent=2))
     else:
-        render.status_view(info)
+        status_view(info)
 
 
 @app.command()
@@ -80,15 +85,28 @@ def logs(
     job_id: JobId,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new records.")
                       ] = False,
+    steps: Annotated[bool, typer.Option(
+        "--steps", help="One line per step (default: one per epoch, and the events).")] = False,
+    tail: Annotated[int | None, typer.Option(
+        "--tail", min=1, help="Only the last N lines (then new ones, with -f).")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="One JSON record per line: events, metrics, confusion matrix.")] = False,
     worker: Annotated[bool, typer.Option(
         "--worker", help="The worker's own log file (Python logging of the job's process).")
     ] = False,
 ) -> None:
-    """Events and metrics of a job, oldest first."""
+    """Events and metrics of a job, oldest first: one line per epoch by default."""
+    from qorch.cli.logs import stream
+
     if worker:
+        given = [name for name, on in (("--follow", follow), ("--steps", steps),
+                                       ("--tail", tail is not None), ("--json", as_json)) if on]
+        if given:
+            raise typer.BadParameter(f"{', '.join(given)} would be ignored: --worker prints the "
+                                     "worker's log file as it is", param_hint="--worker")
         print(service().worker_log(job_id), end="")
         return
-    render.stream_logs(service(), job_id, follow)
+    stream(service(), job_id, follow=follow, steps=steps, tail=tail, as_json=as_json)
 
 
 @app.command()
@@ -110,13 +128,22 @@ def resume(
 
 
 @app.command()
-def backends(as_json: JsonFlag = False) -> None:
-    """Backends you can name with --backend: kind, qubits, noise, credentials, retired devices."""
+def backends(
+    as_json: JsonFlag = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Every fake device too, one a row.")
+                        ] = False,
+) -> None:
+    """Backends you can name with --backend, grouped: simulators, emulators, IBM, Braket."""
+    from qorch.cli.backends_view import backends_view
+
+    if as_json and show_all:
+        raise typer.BadParameter("--all would be ignored: --json lists every backend",
+                                 param_hint="--all")
     rows = [dataclasses.asdict(r) for r in service().backends()]
     if as_json:
         print(json.dumps(rows, indent=2))
     else:
-        render.backends_table(rows)
+        backends_view(rows, show_all)
 
 
 @cluster_app.command("up")
@@ -138,7 +165,7 @@ def cluster_status(as_json: JsonFlag = False) -> None:
     if as_json:
         print(json.dumps(info, indent=2))
     else:
-        render.cluster_view(info)
+        cluster_view(info)
 
 
 @db_app.command("upgrade")

@@ -2,12 +2,59 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer import _click as click  # typer's own copy of click: its commands' types
+from typer.core import TyperCommand, TyperGroup
+
+from qorch.cli import choices
 
 if TYPE_CHECKING:
     from qorch.orchestrator.service import Service
+
+
+class Command(TyperCommand):
+    """A command whose help lists accepted values rather than Python types."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices.attach_completion(self)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        choices.tidy(self, ctx)
+        super().format_help(ctx, formatter)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return choices.usage_pieces(self, ctx)
+
+
+class Group(TyperGroup):
+    """A group of commands with the same help conventions."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        choices.tidy(self, ctx)
+        for command in self.commands.values():  # the listing shows each one's first paragraph
+            command.help = " ".join((command.help or "").split()) or None
+        super().format_help(ctx, formatter)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [*choices.usage_pieces(self, ctx), self.subcommand_metavar]
+
+
+class App(typer.Typer):
+    """typer.Typer whose commands and sub-apps all use `Command` and `Group`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", Group)
+        kwargs.setdefault("no_args_is_help", True)
+        kwargs.setdefault("add_completion", False)
+        kwargs.setdefault("pretty_exceptions_enable", False)
+        super().__init__(**kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", Command)
+        return super().command(*args, **kwargs)
 
 JobId = Annotated[str, typer.Argument(help="Job id (or a unique prefix of 4+ characters).",
                                       metavar="JOB")]
@@ -67,7 +114,7 @@ def pairs(text: str) -> dict[str, float]:
 def after_submit(job_id: str, detach: bool) -> None:
     """Detached: print the id. Attached: follow the job until it ends; exit 1 unless it
     succeeded. The job runs on the cluster either way: this process only watches it."""
-    from qorch.cli import render
+    from qorch.cli import progress
     from qorch.cli.interrupts import follow_until_done
 
     disconnect_ray()
@@ -75,7 +122,7 @@ def after_submit(job_id: str, detach: bool) -> None:
         print(job_id)
         return
     job = follow_until_done(service(), job_id)
-    render.final_line(job)
+    progress.final_line(job)
     if job.state.value != "SUCCEEDED":
         raise typer.Exit(1)
 

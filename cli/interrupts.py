@@ -26,15 +26,15 @@ def _terminated(job_id: str) -> Any:
 def follow_until_done(service: Any, job_id: str) -> Any:
     """Follow a job. The first Ctrl-C cancels it and waits for it to stop; a second leaves it
     running and says how to follow or cancel it. SIGTERM leaves it running, without a trace."""
-    from qorch.cli import render
+    from qorch.cli import progress
 
     signal.signal(signal.SIGTERM, _terminated(job_id))
     cancelled = False
     while True:
         try:
-            job = render.follow(service, job_id)
+            job = progress.follow(service, job_id)
             if cancelled:  # stopped because the user asked, with Ctrl-C
-                render.final_line(job)
+                progress.final_line(job)
                 raise typer.Exit(130)
             return job
         except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from qorch.cli.common import (
+    App,
     Cpus,
     Detach,
     DryRun,
@@ -21,9 +22,9 @@ from qorch.cli.common import (
     service,
     words,
 )
-from qorch.cli.render import print_plan
+from qorch.cli.plan_view import print_plan
 
-submit_app = typer.Typer(no_args_is_help=True, help="Submit a training or inference job.")
+submit_app = App(help="Submit a training or inference job.")
 
 Backend = Annotated[str, typer.Option(help="Where circuits run (see `qorch backends`).")]
 Shots = Annotated[int | None, typer.Option(
@@ -55,10 +56,10 @@ def _launch(spec: Any, ray_address: str | None, detach: bool, dry_run: bool,
 def submit_train(
     recipe: Annotated[str | None, typer.Option(
         help="A named model setup (see `qorch recipes`); options given override it.")] = None,
-    dataset: Annotated[str | None, typer.Option(
-        help="mnist (the default) or fashion-mnist.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="The image dataset (default mnist).")
+                       ] = None,
     model: Annotated[str | None, typer.Option(
-        help="hybrid-lenet (the default), qnn, pure-qnn (needs --classes a,b) or cnn.")] = None,
+        help="The model (default hybrid-lenet; pure-qnn needs --classes a,b).")] = None,
     epochs: Annotated[int | None, typer.Option(help="Passes over the training data.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Images per training step.")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate (cosine peak).")] = None,
@@ -72,28 +73,26 @@ def submit_train(
                       ] = None,
     layers: Annotated[int | None, typer.Option(help="Variational layers (1..50).")] = None,
     encoding: Annotated[str | None, typer.Option(
-        help="angle-ry, angle-rx, angle-rz, reupload-ry, reupload-rx or zz-feature (Qiskit's "
-             "ZZ feature map).")] = None,
-    rotations: Annotated[str | None, typer.Option(
-        help="Trainable rotations: ry, rx, rz, ryrz, rot.")] = None,
+        help="How images enter the circuit (zz-feature: Qiskit's ZZ feature map).")] = None,
+    rotations: Annotated[str | None, typer.Option(help="Trainable rotations.")
+                         ] = None,
     entangler: Annotated[str | None, typer.Option(
-        help="cnot-ring, cnot-chain, cz-ring, cnot-chain-reverse (RealAmplitudes' order) or "
-             "strong (strongly entangling, range growing per layer).")] = None,
+        help="Entangling gates (cnot-chain-reverse: RealAmplitudes' order; strong: strongly "
+             "entangling, range growing per layer).")] = None,
     final_rotations: Annotated[str | None, typer.Option(
-        help="One more trainable rotation layer after the last entangler (as --rotations).")
-    ] = None,
-    observables: Annotated[str | None, typer.Option(help="Comma list of z, zz, probs.")] = None,
+        help="One more trainable rotation layer after the last entangler.")] = None,
+    observables: Annotated[str | None, typer.Option(
+        help="What the circuit measures, a comma list.")] = None,
     classes: Annotated[str | None, typer.Option(
         help="Comma list of labels to keep, e.g. 0,1 (required by pure-qnn).")] = None,
-    init: Annotated[str | None, typer.Option(help="Quantum weight init: small, uniform, zeros.")
+    init: Annotated[str | None, typer.Option(help="Quantum weight init.")
                     ] = None,
     trunk: Annotated[str | None, typer.Option(
-        help="CNN trunk of hybrid-lenet and cnn: lenet5 or lenet-wide (20/50 channels).")
+        help="CNN trunk of hybrid-lenet and cnn (lenet-wide: 20/50 channels).")
     ] = None,
     head: Annotated[str | None, typer.Option(
-        help="Classical readout of hybrid-lenet and qnn: linear or mlp (64 ReLU units).")
-    ] = None,
-    schedule: Annotated[str, typer.Option(help="Learning rate: cosine (to 0) or constant.")
+        help="Classical readout of hybrid-lenet and qnn (mlp: 64 ReLU units).")] = None,
+    schedule: Annotated[str, typer.Option(help="Learning-rate schedule (cosine: to 0).")
                         ] = "cosine",
     gradient: Annotated[str | None, typer.Option(
         help="autograd (differentiable backends; the default on exact ones), parameter-shift "

@@ -42,3 +42,7 @@ class AccessError(OrchestratorError):
 
 class TransientStoreError(StoreError):
     """The store did not answer (refused, terminated or locked); worth trying again."""
+
+
+class WaitTimeoutError(OrchestratorError):
+    """A job did not end within the time a caller was willing to wait."""

@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from qorch.backends.contract import Backend
+from qorch.backends.contract import Backend, check_request
+from qorch.backends.errors import CredentialsError
 from qorch.jobs.compare.spec import CompareSpec
 from qorch.jobs.kinds import JobSpec
 from qorch.jobs.quantum.setup import QuantumSetup, circuit_rows_per_sample, evaluation_batch
@@ -28,6 +29,7 @@ class Checked:
     n_test: int
     backend: Backend | None
     setup: QuantumSetup | None
+    offline: str | None = None  # a dry run's provider check that needed credentials
 
     @property
     def model(self) -> TrainSpec:
@@ -46,9 +48,10 @@ def data_sizes(settings: Settings, model: TrainSpec) -> tuple[int, int]:
                        classes=model.classes, source=source)
 
 
-def check(settings: Settings, spec: JobSpec) -> Checked:
+def check(settings: Settings, spec: JobSpec, dry_run: bool = False) -> Checked:
     """Everything that can refuse a submission, before any row exists or anything is spent:
-    the store, the data, the backend (name, credentials, width, shots, noise, gradient)."""
+    the store, the data, the backend (name, credentials, width, shots, noise, gradient).
+    A dry run without the provider's credentials plans from what is known offline."""
     from qorch.backends.registry import resolve
     from qorch.jobs.quantum.setup import quantum_setup
 
@@ -62,7 +65,16 @@ def check(settings: Settings, spec: JobSpec) -> Checked:
                       mitigate=model.mitigate)
     setup = quantum_setup(model, backend.capabilities, backend.name)
     n_train, n_test = data_sizes(settings, model)
-    backend.validate(model.template(), setup.shots)
+    offline = None
+    try:
+        backend.validate(model.template(), setup.shots)
+    except CredentialsError as err:
+        if not dry_run:
+            raise
+        # Offline, the adapter's static limits still refuse a circuit too wide or too many
+        # shots; what only the provider knows (current width, availability) stays unknown.
+        check_request(backend.name, backend.capabilities, model.template(), setup.shots)
+        offline = str(err)
     if isinstance(spec, CompareSpec):  # every compared backend takes the circuit too
         for other in spec.models:
             compared = resolve(other.backend, shots=other.shots, noise=other.noise,
@@ -70,7 +82,7 @@ def check(settings: Settings, spec: JobSpec) -> Checked:
             shots = quantum_setup(other, compared.capabilities, compared.name,
                                   spec.shots).shots
             compared.validate(other.template(), shots)
-    return Checked(spec, n_train, n_test, backend, setup)
+    return Checked(spec, n_train, n_test, backend, setup, offline)
 
 
 def summary(checked: Checked) -> dict[str, Any]:
@@ -112,7 +124,26 @@ def source_of_inference(settings: Settings, job_id: str) -> tuple[str, dict[str,
 
 
 def plan(checked: Checked) -> dict[str, Any]:
-    """Circuits, provider jobs, shots and (where a price is known) cost, without a job."""
+    """Circuits, provider jobs, shots, cost where a price is known, wall and QPU time, and
+    warnings, without a job."""
+    from qorch.orchestrator.estimates import estimate, warnings
+
+    report = _counts(checked)
+    family = "ibm" if checked.model.backend.startswith("ibm") else "other"
+    kind = checked.backend.capabilities.kind if checked.backend else "simulator"
+    model = checked.model
+    images = (checked.n_train * (model.epochs or 1) if isinstance(checked.spec, TrainSpec)
+              else checked.n_test) + checked.n_test
+    report["estimate"] = estimate(report, kind, family, checked.spec.cpus, images)
+    if checked.offline:
+        report["not_known_offline"] = (
+            "the device's availability, current width and queue: "
+            + checked.offline.split(":", 1)[0])
+    report["warnings"] = warnings(report)
+    return report
+
+
+def _counts(checked: Checked) -> dict[str, Any]:
     spec, model, backend, setup = checked.spec, checked.model, checked.backend, checked.setup
     report: dict[str, Any] = {"kind": spec.kind, "backend": model.backend, "model": model.model,
                               "train_examples": checked.n_train, "test_examples": checked.n_test,
@@ -149,8 +180,11 @@ def plan(checked: Checked) -> dict[str, Any]:
     shots = setup.shots or 0
     report.update(shots_per_circuit=setup.shots, circuits=circuits, provider_jobs=provider_jobs,
                   shots=circuits * shots, max_circuits_per_job=limit)
+    local = {"usd": 0.0, "kind": "local simulator: no charge"}
+    unpriced = {"usd": None, "kind": "not known offline: the provider bills by its plans"}
     report["estimated_cost"] = (backend.estimate_cost(circuits, shots)
-                                or {"usd": 0.0, "kind": "local simulator: no charge"})
+                                or (unpriced if backend.capabilities.kind == "hardware"
+                                    else local))
     return report
 
 

@@ -15,12 +15,17 @@ from qorch.jobs.compare.spec import CompareSpec
 from qorch.jobs.kinds import JobSpec
 from qorch.jobs.recipes import with_recipe
 from qorch.jobs.spec import InferSpec, TrainSpec
-from qorch.orchestrator.errors import InvalidTransitionError, JobNotUsableError
+from qorch.orchestrator.errors import (
+    InvalidTransitionError,
+    JobNotUsableError,
+    WaitTimeoutError,
+)
 from qorch.orchestrator.settings import Settings, remember, remembered
 from qorch.orchestrator.store import ledger
 from qorch.orchestrator.store import repository as repo
 from qorch.orchestrator.store.db import get_engine, session_scope, transact
 from qorch.orchestrator.store.models import Checkpoint, Execution, Job, JobEvent, Metric, utcnow
+from qorch.orchestrator.store.removal import Removed
 from qorch.orchestrator.store.states import JobState
 from qorch.orchestrator.store.transitions import transition
 
@@ -97,7 +102,7 @@ class Service:
         """Circuits, provider jobs, shots and cost; creates no job."""
         from qorch.orchestrator.planning import check, plan
 
-        return plan(check(self.settings, spec))
+        return plan(check(self.settings, spec, dry_run=True))
 
     # --- submitting and following ------------------------------------------------------------
 
@@ -247,6 +252,31 @@ class Service:
                max_restarts=int(spec.get("max_restarts", 3)), resources=spec.get("resources"),
                address=ray_address)
         return job_id
+
+    def delete(self, job_ids: Sequence[str], all_users: bool = False) -> list[Removed]:
+        """Delete finished jobs with their rows and checkpoint files (all or none)."""
+        from qorch.orchestrator.store.removal import delete_jobs
+
+        return delete_jobs(self.url, self.settings.owner, job_ids, all_users)
+
+    def prune(self, older_than: timedelta, states: Sequence[JobState] = (),
+              all_users: bool = False, dry_run: bool = False) -> list[Removed]:
+        """Delete finished jobs that ended more than `older_than` ago (dry_run: only list)."""
+        from qorch.orchestrator.store.removal import prune_jobs
+
+        return prune_jobs(self.url, self.settings.owner, utcnow() - older_than, states,
+                          all_users, dry_run)
+
+    def wait(self, job_id: str, timeout_s: float | None = None) -> Job:
+        """Block until a job ends; WaitTimeoutError after `timeout_s` seconds."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while not JobState((job := self.job(job_id)).state).terminal:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise WaitTimeoutError(f"job {job.id} is still {job.state.value} after "
+                                       f"{timeout_s:g}s")
+            self.reap()
+            time.sleep(POLL_S)
+        return job
 
     # --- the cluster -------------------------------------------------------------------------
 

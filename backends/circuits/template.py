@@ -10,6 +10,12 @@ from typing import Any, NamedTuple
 
 from qorch.backends.errors import TemplateError
 
+
+def plural(count: int, noun: str) -> str:
+    """'1 qubit', '2 qubits'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 MAX_QUBITS = 20
 MAX_LAYERS = 50
 ENCODINGS = ("angle-ry", "angle-rx", "angle-rz", "reupload-ry", "reupload-rx", "zz-feature")
@@ -316,7 +322,8 @@ class CircuitTemplate:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.gate_counts().items()))
         final = "" if self.final_rotations is None else f", final {self.final_rotations}"
         return (
-            f"{self.n_qubits} qubits, {self.n_layers} layers, {self.encoding}, {self.rotations}, "
+            f"{plural(self.n_qubits, 'qubit')}, {plural(self.n_layers, 'layer')}, "
+            f"{self.encoding}, {self.rotations}, "
             f"{self.entangler}{final}, observables {'+'.join(self.observables)}: "
             f"{self.n_weights} weights, {self.n_outputs} outputs, depth {self.depth()}, "
             f"gates {counts}"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,19 +178,27 @@ def _download(info: DatasetInfo, filename: str, target: Path, mirrors: tuple[str
                 shutil.copyfileobj(response, tmp)
             actual = sha256_of(Path(tmp.name))
             if actual != info.sha256[filename]:
-                errors.append(f"{url}: SHA-256 mismatch")
+                errors.append(f"{_host(url)}: SHA-256 mismatch")
                 os.unlink(tmp.name)
                 continue
             os.replace(tmp.name, target)
             return target
         except (urllib.error.URLError, OSError, ValueError) as err:
-            errors.append(f"{url}: {getattr(err, 'reason', err)}")
+            reason = re.sub(r"^\[Errno [-\d]+\] ", "", str(getattr(err, "reason", err)))
+            errors.append(f"{_host(url)}: {reason}")
             if os.path.exists(tmp.name):
                 os.unlink(tmp.name)
+    # One short line: the first failure says why (no network, usually); the fix names the
+    # setting that points qorch at files already on this machine.
     raise DatasetError(
-        f"cannot download {filename} of {info.name} ({'; '.join(errors)}); "
-        f"copy the file into {target.parent} or pass --data-dir"
+        f"cannot download {filename} of {info.name} ({errors[0]}"
+        f"{f', and {len(errors) - 1} more' if len(errors) > 1 else ''}); "
+        f"set QORCH_DATA_DIR to the folder holding the {info.name} files, or pass --data-dir"
     )
+
+
+def _host(url: str) -> str:
+    return urllib.parse.urlsplit(url).netloc or url
 
 
 def read_idx(path: Path, magic: int, count: int) -> np.ndarray:

@@ -36,13 +36,6 @@ def job_count() -> int:
     return len(json.loads(run(["list", "--json"]).stdout))
 
 
-@pytest.fixture
-def on_cluster(home: Path, cluster: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh QORCH_HOME whose commands join the session's cluster (RAY_ADDRESS)."""
-    monkeypatch.setenv("RAY_ADDRESS", cluster)
-    return home
-
-
 @pytest.mark.usefixtures("on_cluster")
 def test_attached_train_then_status_list_logs(mnist_dir: Path) -> None:
     result = run(["submit", "train", "--epochs", "1", "--train-size", "600", "--test-size", "200",
