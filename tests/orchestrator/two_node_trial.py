@@ -32,8 +32,10 @@ def main(root: str, database_url: str) -> int:
                 raise RuntimeError(done.stderr)
             return done.stdout
 
-        job_id = qorch("submit", "train", "--model", "cnn", "--train-size", "30000",
-                       "--test-size", "500", "--epochs", "2", "--checkpoint-every", "50",
+        # The 8-qubit hybrid, not the cnn: on a quiet machine the cnn finished its 938 steps
+        # before the kill below (the job must still be running when its node dies).
+        job_id = qorch("submit", "train", "--model", "hybrid-lenet", "--train-size", "30000",
+                       "--test-size", "500", "--epochs", "3", "--checkpoint-every", "50",
                        "--resources", "qpu_bridge=1", "--detach").strip()
         deadline = time.monotonic() + 180
         while json.loads(qorch("status", job_id, "--json"))["checkpoints"] < 2:
