@@ -6,7 +6,7 @@ import torch
 
 from qorch.backends.circuits.template import CircuitTemplate
 from qorch.backends.errors import ParameterError
-from qorch.backends.simulator import generic, kernels
+from qorch.backends.simulator import blocked, fused, generic, kernels, threads
 from qorch.backends.simulator.plan import Plan, plan
 
 
@@ -83,6 +83,11 @@ def _final_state(
     return state, p, False
 
 
+def _work(template: CircuitTemplate, rows: int) -> int:
+    """Amplitude updates of a forward pass, for the thread count (threads.serial_below)."""
+    return threads.work(rows, template.n_qubits, template.n_weights + template.n_inputs)
+
+
 def _probabilities(state: torch.Tensor) -> torch.Tensor:
     if state.is_complex():
         return torch.view_as_real(state).square().sum(-1)
@@ -115,10 +120,18 @@ def simulate(
         return x.new_zeros(0, template.n_outputs)
     if not template.is_layered:
         return generic.outputs(template, generic.probabilities(template, x, w))
-    state, p, entangled = _final_state(template, x, w, shared)
-    if entangled:
-        return _measure(_probabilities(state), p.measure, None)
-    return _measure(_probabilities(state), p.measure_folded, p.perm)
+    if fused.claims(template, shared):
+        return fused.simulate(template, x, w)
+    if blocked.claims(template, shared):
+        return blocked.simulate(template, x, w)
+
+    def outputs(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        state, p, entangled = _final_state(template, x, w, shared)
+        if entangled:
+            return _measure(_probabilities(state), p.measure, None)
+        return _measure(_probabilities(state), p.measure_folded, p.perm)
+
+    return threads.run(outputs, _work(template, x.shape[0]), x, w)
 
 
 def probabilities(
@@ -130,9 +143,13 @@ def probabilities(
         return x.new_zeros(0, 2**template.n_qubits)
     if not template.is_layered:
         return generic.probabilities(template, x, w)
-    state, p, entangled = _final_state(template, x, w, shared)
-    probs = _probabilities(state)
-    return probs if entangled or p.perm is None else kernels.gather_columns(probs, p.perm)
+
+    def probs(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        state, p, entangled = _final_state(template, x, w, shared)
+        out = _probabilities(state)
+        return out if entangled or p.perm is None else kernels.gather_columns(out, p.perm)
+
+    return threads.run(probs, _work(template, x.shape[0]), x, w)
 
 
 def outputs_from_probabilities(template: CircuitTemplate, probs: torch.Tensor) -> torch.Tensor:

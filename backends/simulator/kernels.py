@@ -28,7 +28,7 @@ SMALL_MATMUL = 1 << 15  # multiply-adds up to which matmul() stays out of BLAS
 
 
 @lru_cache(maxsize=256)
-def _product_index(s: int, device: torch.device) -> torch.Tensor:
+def product_index(s: int, device: torch.device) -> torch.Tensor:
     """Index into [s, 2] picking, factor by factor, its entry for every s-bit basis index."""
     bits = (np.arange(2**s)[:, None] >> (s - 1 - np.arange(s))) & 1
     return torch.tensor((np.arange(s) * 2 + bits).T.reshape(-1), device=device)
@@ -45,7 +45,7 @@ def _multiply_out(picked: torch.Tensor) -> torch.Tensor:
 
 
 @lru_cache(maxsize=256)
-def _kron_index(
+def kron_index(
     s: int,
     rows_map: tuple[int, ...] | None,
     cols_map: tuple[int, ...] | None,
@@ -71,7 +71,7 @@ def gather_product(factors: torch.Tensor) -> torch.Tensor:
     path on CPU when there are leading dimensions.)
     """
     lead, s = factors.shape[:-2], factors.shape[-2]
-    index = _product_index(s, factors.device)
+    index = product_index(s, factors.device)
     picked = torch.gather(factors.reshape(*lead, 2 * s), -1, index.expand(*lead, -1))
     return _multiply_out(picked.view(*lead, s, 2**s))
 
@@ -95,7 +95,7 @@ def kron_t(
 ) -> torch.Tensor:
     """[..., 4s] flattened transposed 2x2 gates -> [..., 2^s, 2^s] transposed tensor product."""
     lead = flat_t.shape[:-1]
-    index = _kron_index(s, rows_map, cols_map, flat_t.device)
+    index = kron_index(s, rows_map, cols_map, flat_t.device)
     picked = torch.gather(flat_t, -1, index.expand(*lead, -1))
     return _multiply_out(picked.view(*lead, s, 4**s)).view(*lead, 2**s, 2**s)
 

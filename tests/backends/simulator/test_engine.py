@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 import torch
 
+import qorch.backends.simulator.fused as fused
 import qorch.backends.simulator.kernels as kernels
 from qorch.backends.circuits.readout import outputs_from_probs
 from qorch.backends.circuits.template import CircuitTemplate
@@ -85,6 +86,8 @@ def test_block_path_matches_dense_path(
     probe = torch.randn(4, template.n_outputs, dtype=torch.float64)
     for per_row in (False, True):
         weights = w.expand(4, -1) if per_row else w
+        # The fused node would take the shared case; these are the kernels' own paths.
+        monkeypatch.setattr(fused, "FUSED_MAX", 0)
         dense = _values_and_grads(simulate, template, x, weights, probe)
         monkeypatch.setattr(kernels, "DENSE_SHARED_MAX", 0)
         monkeypatch.setattr(kernels, "DENSE_PER_ROW_MAX", 0)
@@ -111,6 +114,7 @@ def test_blas_and_elementwise_matmuls_agree(
 ) -> None:
     x, w = random_parameters(template, 6, per_row=False, seed=12)
     probe = torch.randn(6, template.n_outputs, dtype=torch.float64)
+    monkeypatch.setattr(fused, "FUSED_MAX", 0)  # the kernels' matmul, not the fused node's
     elementwise = _values_and_grads(simulate, template, x, w, probe)
     monkeypatch.setattr(kernels, "SMALL_MATMUL", 0)
     blas = _values_and_grads(simulate, template, x, w, probe)
