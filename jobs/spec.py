@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,8 +218,7 @@ class TrainSpec:
                 final_rotations=self.final_rotations,
             )
         except TemplateError as err:
-            raise SpecError(str(err).replace("n_qubits", "--qubits")
-                            .replace("n_layers", "--layers")) from err
+            raise SpecError(_as_options(str(err))) from err
         if self.model == "pure-qnn" and circuit.observables != ("z",):
             raise SpecError(f"--observables {_shown(circuit.observables)} would be ignored: "
                             "pure-qnn reads only ⟨Z⟩ of qubit 0 (--observables z)")
@@ -321,3 +321,10 @@ class InferSpec:
         if unknown:
             raise SpecError(f"unknown spec fields {unknown}; accepted: {sorted(known)}")
         return cls(**data)
+
+
+def _as_options(message: str) -> str:
+    """A template's complaint in the words of the options that set it."""
+    message = message.replace("n_qubits", "--qubits").replace("n_layers", "--layers")
+    return re.sub(r"^(encoding|rotations|entangler|final_rotations|observables)\b",
+                  lambda m: "--" + m.group(1).replace("_", "-"), message)

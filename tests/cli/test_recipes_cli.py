@@ -40,6 +40,8 @@ def test_a_recipe_applies_and_explicit_options_override_it(mnist_dir: Path) -> N
     (["--recipe", "lenet"], ["'lenet'", "quantum-lenet"]),
     (["--recipe", "pure-qnn-01", "--model", "cnn"], ["--model cnn", "pure-qnn"]),
     (["--recipe", "cnn-dense4", "--head", "deep"], ["head", "'deep'", "mlp"]),
+    (["--final-rotations", "zz"], ["--final-rotations must be one of", "'zz'", "ryrz"]),
+    (["--entangler", "ring"], ["--entangler must be one of", "strong", "'ring'"]),
 ])
 def test_bad_recipe_use_is_one_line(args: list[str], needles: list[str]) -> None:
     assert_one_line_error(run(["submit", "train", *args, "--dry-run"]), 2, *needles)
