@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from contexts import QuietContext  # bench/ is the script's folder, first on sys.path
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "datasets"
 
@@ -35,7 +37,7 @@ EXTRA: dict[str, dict[str, Any]] = {
 }
 
 
-class EpochPrinter:
+class EpochPrinter(QuietContext):
     """A JobContext that prints epoch metrics as JSON lines and keeps nothing else."""
 
     def __init__(self, name: str, seed: int) -> None:
@@ -47,21 +49,6 @@ class EpochPrinter:
             row = {"run": self.name, "seed": self.seed, "epoch": epoch, **values}
             self.epochs.append(row)
             print(json.dumps(row), flush=True)
-
-    def save_checkpoint(self, step: int, epoch: int, kind: str, payload: bytes) -> None:
-        pass
-
-    def latest_checkpoint(self) -> bytes | None:
-        return None
-
-    def should_stop(self) -> bool:
-        return False
-
-    def set_phase(self, phase: str) -> None:
-        pass
-
-    def execute(self, batch: Any, step: int, purpose: str, index: int) -> Any:
-        raise RuntimeError("the accuracy benchmark runs the exact path only")
 
 
 def rows() -> dict[str, dict[str, Any]]:

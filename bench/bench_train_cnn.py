@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from contexts import QuietContext  # bench/ is the script's folder, first on sys.path
+
 REPO = Path(__file__).resolve().parent.parent
 SPEC = {"model": "cnn", "epochs": 1, "lr": 1e-3, "schedule": "constant"}
 
@@ -59,35 +61,13 @@ def plain_torch(data_dir: str) -> dict[str, float]:
             "train_seconds": seconds}
 
 
-class _Quiet:
-    """A JobContext that keeps nothing: the loop's own cost, without a store."""
-
-    def log_metrics(self, step: int, epoch: int, values: dict[str, float]) -> None:
-        pass
-
-    def save_checkpoint(self, step: int, epoch: int, kind: str, payload: bytes) -> None:
-        pass
-
-    def latest_checkpoint(self) -> bytes | None:
-        return None
-
-    def should_stop(self) -> bool:
-        return False
-
-    def set_phase(self, phase: str) -> None:
-        pass
-
-    def execute(self, batch: Any, step: int, purpose: str, index: int) -> Any:
-        raise RuntimeError("the cnn sends no circuits")
-
-
 def qorch_loop(data_dir: str) -> dict[str, float]:
     from qorch.jobs.loops.training import train
     from qorch.jobs.spec import TrainSpec
 
     data = _data(data_dir)
     started = time.perf_counter()
-    outcome = train(TrainSpec(**SPEC), data, _Quiet())
+    outcome = train(TrainSpec(**SPEC), data, QuietContext())
     return {"images_per_second": outcome.result["images_per_second"],
             "test_accuracy": outcome.result["test_accuracy"],
             "train_seconds": outcome.result["epoch_seconds"],
