@@ -155,6 +155,7 @@ def test_a_stopped_job_takes_its_queued_batch_back_before_it_is_sent(settings: S
         time.sleep(0.02)
     assert not gateway.withdraw("qorch:someone-else")
     assert gateway.withdraw("qorch:stopped")
+    assert gateway.stats()["queued"] == 0  # out of the queue: the batcher can never take it
     waiting.join(timeout=10)
     assert len(errors) == 1 and "withdrawn" in str(errors[0])
     time.sleep(3.5)  # past the window: the batcher found nothing to send, and stays
